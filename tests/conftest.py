@@ -1,0 +1,20 @@
+import os
+os.environ.setdefault('HF_HUB_OFFLINE', '1')
+os.environ.setdefault('HF_DATASETS_OFFLINE', '1')
+os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')
+import sys, subprocess
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+@pytest.fixture(scope='session')
+def default_model():
+    from prunenet.models import load_model
+    return load_model()
+
+def run_cli(*args, env=None, cwd=None):
+    "Run the installed `prunenet` console script; returns the CompletedProcess."
+    exe = Path(sys.executable).parent/'prunenet'
+    cmd = [str(exe)] if exe.exists() else [sys.executable, '-m', 'prunenet.cli']
+    return subprocess.run(cmd + [str(a) for a in args], capture_output=True, text=True, env=env, cwd=cwd, timeout=900)

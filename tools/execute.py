@@ -1,0 +1,42 @@
+"""Execute notebooks in place and keep their outputs (the figures and numbers the docs show).
+
+Usage: python tools/execute.py nbs/03_adapters.ipynb [...] [--flags "slow"]
+
+Cells flagged with a tst_flag (notest, slow, gpu) are skipped unless named in --flags; a skipped cell keeps
+the outputs it had, so results of a slow or GPU run are not erased by a quick run. Stops at the first error
+and leaves that notebook unchanged. Runs nbdev_clean afterwards.
+"""
+import os, re, sys, subprocess, time
+from pathlib import Path
+from execnb.nbio import read_nb, write_nb
+from execnb.shell import CaptureShell
+
+SKIP = {'notest', 'slow', 'gpu'}
+
+def flags_of(src):
+    return {f for l in src.split('\n') for f in re.findall(r'^#\|\s*(\w+)\s*$', l)}
+
+def execute(path, run_flags=()):
+    path = Path(path).resolve()
+    nb = read_nb(path)
+    skip = SKIP - set(run_flags)
+    shell = CaptureShell(path)
+    cwd = os.getcwd(); os.chdir(path.parent)
+    sys.path.insert(0, str(path.parent.parent))
+    os.environ['IN_TEST'] = '1'
+    t0 = time.time()
+    try:
+        for cell in nb.cells:
+            if cell.cell_type != 'code' or flags_of(cell.source) & skip: continue
+            shell.cell(cell)
+            if shell.exc: raise SystemExit(f'{path.name}: error\n{shell.prettytb(fname=path)}')
+    finally: os.chdir(cwd)
+    write_nb(nb, path)
+    print(f'{path.name}: executed in {time.time()-t0:.0f} s')
+
+if __name__ == '__main__':
+    args, flags = sys.argv[1:], ()
+    if '--flags' in args:
+        i = args.index('--flags'); flags = args[i+1].split(); args = args[:i] + args[i+2:]
+    for a in args: execute(a, flags)
+    subprocess.run([str(Path(sys.executable).parent/'nbdev_clean')], check=True)
