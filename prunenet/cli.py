@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['cmd_info', 'main']
 
-# %% ../nbs/08_cli.ipynb #2f83f7c0
+# %% ../nbs/08_cli.ipynb #9b31a323
 import argparse, sys, time, os
 from .core import PrunenetError
 
-# %% ../nbs/08_cli.ipynb #b93550e5
+# %% ../nbs/08_cli.ipynb #c6efe1cd
 def _table(rows, headers) -> str:
     "A plain-text table."
     rows = [[str(c) for c in r] for r in rows]
@@ -17,7 +17,7 @@ def _table(rows, headers) -> str:
     line = lambda r: '  '.join(c.rjust(w[i]) if i else c.ljust(w[i]) for i, c in enumerate(r))
     return '\n'.join([line(headers), line(['-' * x for x in w])] + [line(r) for r in rows])
 
-# %% ../nbs/08_cli.ipynb #e4f3d12f
+# %% ../nbs/08_cli.ipynb #8aafb4ef
 def cmd_info(args):
     from prunenet.models import load_model, greedy
     from prunenet.adapters import ffn_shape, param_count, ffn_param_count
@@ -30,7 +30,7 @@ def cmd_info(args):
     print(_table(rows, ['', 'value']))
     if args.prompt: print('\n' + greedy(model, tok, args.prompt, max_new_tokens=args.tokens))
 
-# %% ../nbs/08_cli.ipynb #88c2a39e
+# %% ../nbs/08_cli.ipynb #cc7a6ae3
 def _parser():
     p = argparse.ArgumentParser(prog='prunenet', description='Calibration-free structured pruning of LLM feed-forward layers (PruneNet).')
     sub = p.add_subparsers(dest='cmd', required=True)

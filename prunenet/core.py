@@ -5,23 +5,23 @@
 # %% auto #0
 __all__ = ['PrunenetError', 'cache_dir', 'check_out_dir', 'atomic_dir', 'seed_everything', 'write_json']
 
-# %% ../nbs/00_core.ipynb #497226c0
+# %% ../nbs/00_core.ipynb #208fc44f
 import os, random, shutil, tempfile, contextlib, json
 from pathlib import Path
 import numpy as np, torch
 
-# %% ../nbs/00_core.ipynb #bec79321
+# %% ../nbs/00_core.ipynb #08be076e
 class PrunenetError(Exception):
     "An error caused by the user's input or environment; its message says what to do."
 
-# %% ../nbs/00_core.ipynb #b05f8bae
+# %% ../nbs/00_core.ipynb #bf7354d3
 def cache_dir() -> Path:
     "Directory where prunenet caches converted models (created on demand)."
     root = os.environ.get('PRUNENET_CACHE')
     if not root: root = Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'prunenet'
     return Path(root).expanduser()
 
-# %% ../nbs/00_core.ipynb #9678c8ea
+# %% ../nbs/00_core.ipynb #baab4047
 def check_out_dir(out, overwrite=False) -> Path:
     "Validate an output directory path before any work is done; return it as a `Path`."
     out = Path(out).expanduser()
@@ -46,7 +46,7 @@ def atomic_dir(out, overwrite=False):
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 
-# %% ../nbs/00_core.ipynb #a3758580
+# %% ../nbs/00_core.ipynb #690544f7
 def seed_everything(seed:int):
     "Seed Python, NumPy and torch (CPU and CUDA)."
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)

