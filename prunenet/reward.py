@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['REWARDS', 'spectral_reward', 'layer_discounts', 'returns_to_go', 'MovingBaseline']
 
-# %% ../nbs/06_reward.ipynb #4211dac5
+# %% ../nbs/06_reward.ipynb #dcd50ffe
 import torch
 from .core import PrunenetError
 from .spectral import ks_distance, wasserstein_distance
 
-# %% ../nbs/06_reward.ipynb #aaf90f3b
+# %% ../nbs/06_reward.ipynb #243eb70f
 def _inv_ks(s0, s1):
     ks = ks_distance(s0, s1)
     return torch.where(ks > 0, 1 / ks.clamp_min(1e-12), torch.full_like(ks, 99999.))
@@ -26,7 +26,7 @@ def spectral_reward(s0:torch.Tensor, s1:torch.Tensor, kind:str='inv_ks') -> torc
     if kind not in REWARDS: raise PrunenetError(f"unknown reward {kind!r}; use one of {', '.join(REWARDS)}")
     return REWARDS[kind][0](s0, s1)
 
-# %% ../nbs/06_reward.ipynb #3e30ade2
+# %% ../nbs/06_reward.ipynb #76bb2449
 def layer_discounts(n_layers:int, gamma:float=0.99) -> torch.Tensor:
     "gamma**l for l = 0..n_layers-1 (the authors' per-layer 'discount')."
     return gamma ** torch.arange(n_layers, dtype=torch.float64)

@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['gram', 'spectrum_from_gram', 'singular_values', 'kept_gram', 'ks_distance', 'wasserstein_distance']
 
-# %% ../nbs/04_spectral.ipynb #fe0ff27a
+# %% ../nbs/04_spectral.ipynb #94e5fa6f
 import torch
 from .core import PrunenetError
 
-# %% ../nbs/04_spectral.ipynb #bc853b9a
+# %% ../nbs/04_spectral.ipynb #b73a200e
 def gram(W:torch.Tensor, dtype=torch.float32) -> torch.Tensor:
     "The smaller Gram matrix of `W` (..., n, d): W^T W if n >= d else W W^T, in `dtype`."
     W = W.to(dtype)
@@ -25,7 +25,7 @@ def singular_values(W:torch.Tensor, method:str='gram', dtype=torch.float32) -> t
     if method == 'gram': return spectrum_from_gram(gram(W, dtype))
     raise PrunenetError(f"unknown spectrum method {method!r}; use 'gram' or 'svd'")
 
-# %% ../nbs/04_spectral.ipynb #0f2cee1a
+# %% ../nbs/04_spectral.ipynb #e7673cfe
 def kept_gram(G:torch.Tensor, W:torch.Tensor, keep:torch.Tensor) -> torch.Tensor:
     "Gram matrix of the rows `keep` of `W` (n, d), given G = W^T W: a downdate when fewer rows are removed than kept."
     n = W.shape[0]
@@ -35,7 +35,7 @@ def kept_gram(G:torch.Tensor, W:torch.Tensor, keep:torch.Tensor) -> torch.Tensor
         return G - R.mT @ R
     return gram(W[keep], G.dtype)
 
-# %% ../nbs/04_spectral.ipynb #f2439088
+# %% ../nbs/04_spectral.ipynb #35f94bcf
 def _cdfs(a, b):
     "Empirical CDFs of a and b (..., n) / (..., m) at the merged sorted sample points."
     a, b = a.sort(-1).values, b.sort(-1).values
