@@ -1,0 +1,113 @@
+"`prunenet compress` end to end on the default model: reload, policy reuse, bad input, interruption."
+import json, os, signal, subprocess, sys, time
+from pathlib import Path
+import pytest, torch
+from transformers import AutoModelForCausalLM
+from conftest import run_cli
+
+D, DFF, L = 576, 1536, 30
+DENSE = 134_515_008
+def expected_params(k): return DENSE - L * 3 * D * (DFF - k)
+
+@pytest.fixture(scope='module')
+def compressed(tmp_path_factory):
+    out = tmp_path_factory.mktemp('runs')/'smol-0.1'
+    t0 = time.perf_counter()
+    r = run_cli('compress', '--ratio', '0.1', '--out', out, '--episodes', '20', '--mode', 'paper', '--seed', '0')
+    print(f'prunenet compress --ratio 0.1 (20 episodes): {time.perf_counter() - t0:.0f} s wall')
+    assert r.returncode == 0, r.stderr
+    return out, r
+
+def test_compress_reloads_with_plain_transformers(compressed):
+    out, r = compressed
+    assert 'FFN width (units/layer)' in r.stdout and '1382' in r.stdout
+    m = AutoModelForCausalLM.from_pretrained(out)
+    assert m.config.intermediate_size == 1382
+    assert sum(p.numel() for p in m.parameters()) == expected_params(1382)
+    rep = json.loads((out/'prunenet_report.json').read_text())
+    assert rep['settings']['seed'] == 0 and rep['settings']['mode'] == 'paper' and rep['settings']['episodes'] == 20
+    assert len(rep['history']['episode_rewards']) == 20 and rep['params_after'] == expected_params(1382)
+    assert all(len(k) == 1382 for k in rep['keep']) and len(rep['keep']) == L
+    meta = json.loads((out/'prunenet_policy.json').read_text())
+    assert (meta['d_model'], meta['d_ff'], meta['trained_ratio']) == (D, DFF, 0.1)
+    assert not [p for p in out.parent.iterdir() if p.name.startswith('.')], 'temporary directory left behind'
+
+def test_policy_reuse_at_another_ratio(compressed, tmp_path):
+    out, _ = compressed
+    r = run_cli('compress', '--policy', out/'prunenet_policy.safetensors', '--ratio', '0.2', '--out', tmp_path/'y', '--quiet')
+    assert r.returncode == 0, r.stderr
+    assert 'no training' in r.stdout
+    m = AutoModelForCausalLM.from_pretrained(tmp_path/'y')
+    assert m.config.intermediate_size == 1228 and sum(p.numel() for p in m.parameters()) == expected_params(1228)
+    assert json.loads((tmp_path/'y'/'prunenet_report.json').read_text())['history']['episode_rewards'] == []
+
+def _tiny_policy(tmp_path):
+    from prunenet.adapters import tiny_model
+    from prunenet.compress import compress, save_compressed
+    res = compress(tiny_model('llama'), 0.5, episodes=1, progress=False)
+    save_compressed(res, None, tmp_path/'tiny')
+    return tmp_path/'tiny'/'prunenet_policy.json'
+
+@pytest.mark.parametrize('args,msg', [
+    (['--ratio', '1.0'], 'ratio must be in [0, 1)'),
+    (['--ratio', '-0.1'], 'ratio must be in [0, 1)'),
+    (['--ratio', '0.9999'], 'keeps no unit'),
+    (['--ratio', '0.1', '--model', '/no/such/model'], 'does not exist'),
+    (['--ratio', '0.1', '--policy', '/no/such/policy.json'], 'does not exist'),
+    (['--ratio', '0.1', '--mode', 'magic'], 'unknown mode'),
+    (['--ratio', '0.1', '--policy', 'TINY'], 'trained for d_model 16, d_ff 48'),
+])
+def test_bad_input_one_line_nothing_written(tmp_path, args, msg):
+    if 'TINY' in args: args = [str(_tiny_policy(tmp_path)) if a == 'TINY' else a for a in args]
+    out = tmp_path/'out'
+    r = run_cli('compress', *args, '--out', out, '--quiet')
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('prunenet: error:') and msg in lines[0], r.stderr
+    assert not out.exists()
+
+def test_non_empty_output_refused_then_overwritten(tmp_path):
+    out = tmp_path/'out'; out.mkdir(); (out/'precious.txt').write_text('keep me')
+    r = run_cli('compress', '--ratio', '0.05', '--out', out, '--episodes', '1', '--quiet')
+    assert r.returncode == 2 and 'not empty' in r.stderr
+    assert (out/'precious.txt').read_text() == 'keep me'
+    r = run_cli('compress', '--ratio', '0.05', '--out', out, '--episodes', '1', '--quiet', '--overwrite')
+    assert r.returncode == 0, r.stderr
+    assert not (out/'precious.txt').exists() and (out/'model.safetensors').exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['out']
+
+def test_interrupted_run_writes_nothing(tmp_path):
+    exe = Path(sys.executable).parent/'prunenet'
+    out = tmp_path/'out'
+    p = subprocess.Popen([str(exe), 'compress', '--ratio', '0.1', '--out', str(out), '--episodes', '200'],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # wait until training has started (the progress bar appears), then interrupt
+    buf = ''
+    deadline = time.time() + 120
+    while 'policy episodes' not in buf and time.time() < deadline:
+        buf += os.read(p.stderr.fileno(), 4096).decode(errors='replace')
+    time.sleep(1.0)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 130, err
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+def test_failure_during_save_leaves_nothing(tmp_path, monkeypatch):
+    import prunenet.compress as pc
+    from prunenet.adapters import tiny_model
+    res = pc.compress(tiny_model('opt'), 0.5, episodes=1, progress=False)
+    def boom(*a, **k): raise OSError('disk full')
+    monkeypatch.setattr(pc, 'save_policy', boom)
+    with pytest.raises(OSError): pc.save_compressed(res, None, tmp_path/'out')
+    assert list(tmp_path.iterdir()) == []
+
+def test_half_precision_models_compress(tmp_path):
+    from prunenet.adapters import tiny_model, ffn_blocks
+    from prunenet.compress import compress
+    for dt in (torch.float16, torch.bfloat16):
+        m = tiny_model('llama').to(dt)
+        res = compress(m, 0.3, episodes=2, progress=False)
+        assert all(torch.isfinite(torch.tensor(r)).all() for r in res.report.history['layer_rewards'])
+        assert all(torch.isfinite(p).all() for p in res.policy.parameters())
+        assert [b.width for b in ffn_blocks(m)] == [33, 33]
