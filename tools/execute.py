@@ -39,4 +39,6 @@ if __name__ == '__main__':
     if '--flags' in args:
         i = args.index('--flags'); flags = args[i+1].split(); args = args[:i] + args[i+2:]
     for a in args: execute(a, flags)
-    subprocess.run([str(Path(sys.executable).parent/'nbdev_clean')], check=True)
+    bin_ = Path(sys.executable).parent
+    subprocess.run([str(bin_/'nbdev_clean')], check=True)
+    subprocess.run([str(bin_/'nbdev_export')], check=True)   # after cleaning: cell ids are part of the export
