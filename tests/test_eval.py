@@ -1,0 +1,37 @@
+"`prunenet eval` and the evaluation API, offline on the default model."
+import json, math, os
+import pytest
+from conftest import run_cli
+
+def test_eval_cli_writes_json(tmp_path):
+    out = tmp_path/'eval.json'
+    env = dict(os.environ, HF_DATASETS_OFFLINE='1', HF_HUB_OFFLINE='1')
+    r = run_cli('eval', '--tasks', 'ppl,cloze,mmlu_dev', '--limit', '16', '--windows', '4', '--out', out, '--quiet', env=env)
+    assert r.returncode == 0, r.stderr
+    d = json.loads(out.read_text())
+    vals = {(x['task'], x['metric']): x for x in d['results']}
+    ppl = vals[('ppl', 'perplexity')]['value']
+    assert 10 < ppl < 60, ppl                        # a real pretrained model on real English text
+    assert vals[('ppl', 'perplexity')]['n'] == 4 * 255
+    assert 0 <= vals[('cloze', 'acc')]['value'] <= 1 and vals[('cloze', 'acc')]['n'] == 16
+    assert 0 <= vals[('mmlu_dev', 'acc')]['value'] <= 1 and vals[('mmlu_dev', 'acc')]['n'] == 16
+    assert d['settings']['ppl_windows'] == 4 and d['settings']['ppl_seq_len'] == 256 and d['settings']['limit'] == 16
+
+def test_eval_refuses_hub_tasks_offline(tmp_path):
+    env = dict(os.environ, HF_DATASETS_OFFLINE='1', HF_HUB_OFFLINE='1')
+    r = run_cli('eval', '--tasks', 'paper', '--out', tmp_path/'e.json', env=env)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and 'need the Hugging Face hub' in lines[0] and 'piqa' in lines[0]
+    assert not (tmp_path/'e.json').exists()
+
+def test_pruned_model_is_worse_but_finite(default_model):
+    from prunenet.models import load_model
+    from prunenet.evaluate import perplexity, random_units_
+    from prunenet.data import wiki_text
+    model, tok = load_model()
+    text = wiki_text('test')
+    dense = perplexity(model, tok, text, max_windows=4)['perplexity']
+    random_units_(model, 0.3, seed=0)
+    pruned = perplexity(model, tok, text, max_windows=4)['perplexity']
+    assert math.isfinite(pruned) and pruned > dense
