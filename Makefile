@@ -42,8 +42,9 @@ check:
 	@git diff --quiet -- nbs || { git diff --stat -- nbs; echo "notebooks are not clean: run nbdev_clean and commit"; exit 1; }
 	$(PY) tools/readme.py --check
 
+# serially: in forked workers torch's thread pool runs training ~10x slower
 nbtest:
-	$(BIN)nbdev_test
+	$(BIN)nbdev_test --n_workers 0
 
 pytest:
 	$(PY) -m pytest tests
