@@ -56,7 +56,7 @@ def cmd_compress(args):
             ['FFN parameters', f"{before['ffn']:,}", f'{r.ffn_params_after:,}', f'{r.ffn_params_after / before["ffn"] - 1:+.1%}'],
             ['FFN width (units/layer)', before['width'], r.k, f'{r.k / before["width"] - 1:+.1%}']]
     print(_table(rows, ['', 'dense', 'pruned', 'change']))
-    how = f"policy from {args.policy} (no training)" if policy is not None else \
+    how = f"policy from {args.policy}, trained at ratio {meta.get('trained_ratio')} (no training now)" if policy is not None else \
           f"{r.settings['episodes']} episodes, {_fmt_s(r.seconds['per_episode'])} each"
     print(f"\nmode {r.settings['mode']}, ratio {r.settings['ratio']}, seed {r.settings['seed']}; {how}")
     print(f"time: load {_fmt_s(t_load)}, train {_fmt_s(r.seconds['train'])}, select+slice "
