@@ -284,6 +284,7 @@ def random_units_(model, ratio:float, seed:int=0):
 # %% ../nbs/09_evaluate.ipynb #8b7471db
 def plot_retention(df:pd.DataFrame, metrics=('ppl', 'cloze_acc'), dense_label='dense'):
     "Metric vs compression ratio per method, from a tidy frame with columns method, ratio and the metrics."
+    import matplotlib.pyplot as plt, seaborn as sns
     fig, axs = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.2))
     dense = df[df.method == dense_label]
     for ax, m in zip(axs, metrics):

@@ -35,3 +35,12 @@ def test_pruned_model_is_worse_but_finite(default_model):
     random_units_(model, 0.3, seed=0)
     pruned = perplexity(model, tok, text, max_windows=4)['perplexity']
     assert math.isfinite(pruned) and pruned > dense
+
+def test_plot_retention_works_from_the_package():
+    import matplotlib; matplotlib.use('Agg')
+    import pandas as pd
+    from prunenet.evaluate import plot_retention
+    df = pd.DataFrame(dict(method=['dense', 'random', 'random', 'paper'], ratio=[0, .1, .2, .1],
+                           ppl=[27., 60., 200., 900.], cloze_acc=[.4, .3, .1, .05]))
+    fig = plot_retention(df)
+    assert len(fig.axes) == 2 and fig.axes[0].get_yscale() == 'log'
