@@ -44,7 +44,7 @@ def test_policy_reuse_at_another_ratio(compressed, tmp_path):
 def _tiny_policy(tmp_path):
     from prunenet.adapters import tiny_model
     from prunenet.compress import compress, save_compressed
-    res = compress(tiny_model('llama'), 0.5, episodes=1, progress=False)
+    res = compress(tiny_model('llama'), 0.5, 'paper', episodes=1, progress=False)
     save_compressed(res, None, tmp_path/'tiny')
     return tmp_path/'tiny'/'prunenet_policy.json'
 
@@ -68,10 +68,10 @@ def test_bad_input_one_line_nothing_written(tmp_path, args, msg):
 
 def test_non_empty_output_refused_then_overwritten(tmp_path):
     out = tmp_path/'out'; out.mkdir(); (out/'precious.txt').write_text('keep me')
-    r = run_cli('compress', '--ratio', '0.05', '--out', out, '--episodes', '1', '--quiet')
+    r = run_cli('compress', '--ratio', '0.05', '--out', out, '--mode', 'random', '--quiet')
     assert r.returncode == 2 and 'not empty' in r.stderr
     assert (out/'precious.txt').read_text() == 'keep me'
-    r = run_cli('compress', '--ratio', '0.05', '--out', out, '--episodes', '1', '--quiet', '--overwrite')
+    r = run_cli('compress', '--ratio', '0.05', '--out', out, '--mode', 'random', '--quiet', '--overwrite')
     assert r.returncode == 0, r.stderr
     assert not (out/'precious.txt').exists() and (out/'model.safetensors').exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ['out']
@@ -79,7 +79,7 @@ def test_non_empty_output_refused_then_overwritten(tmp_path):
 def test_interrupted_run_writes_nothing(tmp_path):
     exe = Path(sys.executable).parent/'prunenet'
     out = tmp_path/'out'
-    p = subprocess.Popen([str(exe), 'compress', '--ratio', '0.1', '--out', str(out), '--episodes', '200'],
+    p = subprocess.Popen([str(exe), 'compress', '--ratio', '0.1', '--out', str(out), '--mode', 'paper', '--episodes', '200'],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # wait until training has started (the progress bar appears), then interrupt
     buf = ''
@@ -106,8 +106,9 @@ def test_half_precision_models_compress(tmp_path):
     from prunenet.adapters import tiny_model, ffn_blocks
     from prunenet.compress import compress
     for dt in (torch.float16, torch.bfloat16):
-        m = tiny_model('llama').to(dt)
-        res = compress(m, 0.3, episodes=2, progress=False)
-        assert all(torch.isfinite(torch.tensor(r)).all() for r in res.report.history['layer_rewards'])
-        assert all(torch.isfinite(p).all() for p in res.policy.parameters())
-        assert [b.width for b in ffn_blocks(m)] == [33, 33]
+        for mode in ('paper', 'selfgen'):
+            m = tiny_model('llama').to(dt)
+            res = compress(m, 0.3, mode, episodes=2, progress=False)
+            assert all(torch.isfinite(torch.tensor(r)).all() for r in res.report.history['episode_rewards'])
+            assert all(torch.isfinite(p).all() for p in res.policy.parameters())
+            assert [b.width for b in ffn_blocks(m)] == [33, 33]

@@ -38,8 +38,9 @@ if __name__ == '__main__':
     args, flags = sys.argv[1:], ()
     if '--flags' in args:
         i = args.index('--flags'); flags = args[i+1].split(); args = args[:i] + args[i+2:]
-    for a in args: execute(a, flags)
     bin_ = Path(sys.executable).parent
     env = {k: v for k, v in os.environ.items() if k != 'IN_TEST'}          # nbdev_export is a no-op under IN_TEST
+    subprocess.run([str(bin_/'nbdev_export')], check=True, env=env)   # notebooks import the package: export first
+    for a in args: execute(a, flags)
     subprocess.run([str(bin_/'nbdev_clean')], check=True, env=env)
     subprocess.run([str(bin_/'nbdev_export')], check=True, env=env)   # after cleaning: cell ids are part of the export
