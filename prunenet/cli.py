@@ -132,8 +132,9 @@ def _parser():
 
 def main(argv=None) -> int:
     "Run the `prunenet` command; returns the exit status."
-    args = _parser().parse_args(argv)
-    try: args.func(args)
+    try:
+        args = _parser().parse_args(argv)      # inside: building the parser imports torch, which an interrupt may hit
+        args.func(args)
     except PrunenetError as e:
         print(f'prunenet: error: {e}', file=sys.stderr)
         return 2
