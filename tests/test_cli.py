@@ -80,7 +80,9 @@ def test_interrupted_run_writes_nothing(tmp_path):
     exe = Path(sys.executable).parent/'prunenet'
     out = tmp_path/'out'
     p = subprocess.Popen([str(exe), 'compress', '--ratio', '0.1', '--out', str(out), '--mode', 'paper', '--episodes', '200'],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))   # as from a terminal, even if
+                                                                                              # this run ignores SIGINT
     # wait until training has started (the progress bar appears), then interrupt
     buf = ''
     deadline = time.time() + 600                     # a loaded machine can take minutes to get there
