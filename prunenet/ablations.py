@@ -61,6 +61,7 @@ def summarize(df:pd.DataFrame, by=('label', 'ratio')) -> pd.DataFrame:
 
 def plot_ppl(df:pd.DataFrame, x='ratio', hue='label', ax=None, title=None, dense:float=None):
     "Median perplexity (log scale) with min-max bars."
+    import matplotlib.pyplot as plt, seaborn as sns
     ax = ax or plt.subplots(figsize=(6, 3.6))[1]
     sns.pointplot(df, x=x, y='ppl', hue=hue, estimator='median', errorbar=('pi', 100), dodge=0.3, ax=ax, markersize=4,
                   linewidth=1.2, capsize=0.1)

@@ -114,10 +114,9 @@ def unit_features(model, stats:ActivationStats) -> torch.Tensor:
 
 def output_gram(model, stats:ActivationStats) -> torch.Tensor:
     "M = E[a a^T] * (W_out^T W_out) per layer (L, d_ff, d_ff); only its diagonal (L, d_ff) without a Gram."
-    _, out_n = weight_norms(model)
-    if stats.gram is None: return stats.mean_sq.float() * out_n ** 2
-    return torch.stack([stats.gram[l] * (b.out_matrix().detach().float().cpu().T @ b.out_matrix().detach().float().cpu())
-                        for l, b in enumerate(ffn_blocks(model))])
+    if stats.gram is None: return stats.mean_sq.float() * weight_norms(model)[1] ** 2
+    Ws = [b.out_matrix().detach().float().cpu() for b in ffn_blocks(model)]
+    return torch.stack([stats.gram[l] * (W.T @ W) for l, W in enumerate(Ws)])
 
 def output_error(M:torch.Tensor, keep_mask:torch.Tensor) -> torch.Tensor:
     "Relative FFN-output error d^T M d / 1^T M 1 of dropping the units outside `keep_mask` (..., L, d_ff), per layer."

@@ -19,9 +19,8 @@ import prunenet
 from .core import PrunenetError, atomic_dir, check_out_dir, write_json
 from .models import as_dtype, quiet_hf
 from .adapters import ADAPTERS, FFNShape, n_keep, supported_architectures
-from .spectral import gram, kept_gram, spectrum_from_gram
-from .policy import PrunePolicy, sample_units, log_keep_prob
-from .reward import spectral_reward, layer_discounts, returns_to_go, MovingBaseline
+from .spectral import gram, spectrum_from_gram
+from .policy import PrunePolicy
 from .compress import (CompressSettings, TrainingHistory, train_policy, CompressionReport, select_units, check_policy_fits,
                                policy_meta, save_policy, POLICY_WEIGHTS, POLICY_META, REPORT_FILE)
 

@@ -44,3 +44,11 @@ def test_plot_retention_works_from_the_package():
                            ppl=[27., 60., 200., 900.], cloze_acc=[.4, .3, .1, .05]))
     fig = plot_retention(df)
     assert len(fig.axes) == 2 and fig.axes[0].get_yscale() == 'log'
+
+def test_plot_ppl_works_from_the_package():
+    import matplotlib; matplotlib.use('Agg')
+    import pandas as pd
+    from prunenet.ablations import plot_ppl
+    df = pd.DataFrame(dict(label=['a', 'a', 'b'], ratio=[0.1, 0.1, 0.1], ppl=[10.0, 12.0, 30.0]))
+    ax = plot_ppl(df, dense=8.0, title='t')
+    assert ax.get_yscale() == 'log' and ax.get_title() == 't'
