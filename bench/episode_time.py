@@ -1,18 +1,29 @@
-"""Time per policy-training episode on the default model: prunenet's paper mode against a straightforward
-implementation of the authors' loop (deep copy of the model per episode, literal O(d_ff^2 d) policy, full
-torch.svd of the original and the sliced matrix at every layer, KS from SciPy, slicing the copy layer by layer).
+"""Time per policy-training episode on the default model, beside its floor.
 
-Both run the same algorithm (same reward, per-layer AdamW steps, re-sampled noise); only the cost differs.
-Usage: python bench/episode_time.py [--episodes-fast 10] [--episodes-slow 3] [--ratio 0.1] [--out bench/results/episode_time.json]
+Implementations of the same algorithm (1/KS reward, a discounted AdamW step after every layer, noise re-sampled at
+loss time), differing only in cost:
+  - a straightforward authors-style loop: deep copy of the model per episode, literal O(d_ff^2 d) policy, full
+    torch.svd of the original and the sliced matrix at every layer, KS from SciPy, slicing the copy;
+  - prunenet paper mode, sampling='layer' (the authors' order: each layer drawn after the previous layer's step);
+  - prunenet paper mode, sampling='episode' (all layers drawn at the episode's start, rewards on `workers` threads).
+Floors: the 30 eigenvalue problems alone (LAPACK, one after the other and on `workers` threads), their two LAPACK
+stages timed separately (ssytrd, ssterf), and the arithmetic and cache-traffic bounds of the reduction.
+Quality: both engines trained 20 episodes for 3 seeds, units drawn as paper mode does, perplexity with the other
+units masked (test split, --windows windows), to show that the batched engine learns what the authors' order learns.
+
+Usage: python bench/episode_time.py [--episodes 10] [--episodes-authors 3] [--ratio 0.1] [--windows 6] [--no-quality]
+       [--out bench/results/episode_time.json]
 """
 import argparse, copy, json, os, platform, statistics, time
 from pathlib import Path
-import torch, scipy.stats
+import numpy as np, scipy.stats, scipy.linalg.lapack as lapack, torch
 from prunenet.models import load_model
+from prunenet.data import wiki_text
 from prunenet.adapters import ffn_blocks, ffn_shape, n_keep
-from prunenet.compress import CompressSettings, train_policy
+from prunenet.spectral import gram, kept_gram, spectrum_from_gram, map_threads
+from prunenet.compress import CompressSettings, train_policy, select_units
 from prunenet.policy import PrunePolicy
-from prunenet.reward import layer_discounts
+from prunenet.ablations import masked_perplexity
 
 def authors_style_episode(model, policy, opt, k, gamma=0.99, g=None):
     "One episode as the authors' code structures it (costs included), with the same update rule."
@@ -35,38 +46,90 @@ def authors_style_episode(model, policy, opt, k, gamma=0.99, g=None):
         total += r
     return total
 
+def timed(f, reps=5):
+    "Median wall time of f() over `reps` runs after one warm-up run."
+    f(); ts = []
+    for _ in range(reps):
+        t0 = time.perf_counter(); f(); ts.append(time.perf_counter() - t0)
+    return statistics.median(ts)
+
+def floors(Ws, k, workers):
+    "Measured cost of the episode's 30 eigenvalue problems and the physical bounds of their reduction."
+    L, d_ff, d = Ws.shape
+    G = gram(Ws)
+    gen = torch.Generator().manual_seed(0)
+    kept = [kept_gram(G[l], Ws[l], torch.randperm(d_ff, generator=gen)[:k].sort().values) for l in range(L)]
+    one = timed(lambda: [spectrum_from_gram(x) for x in kept])
+    par = timed(lambda: list(map_threads(spectrum_from_gram, kept, workers)))
+    a = kept[0].numpy()
+    _, dg, e, _, _ = lapack.ssytrd(a)
+    sytrd = timed(lambda: lapack.ssytrd(a), 20)
+    sterf = timed(lambda: lapack.ssterf(dg, e), 20)
+    flops = L * 4 / 3 * d ** 3                                    # Householder tridiagonal reduction, eigenvalues only
+    l2_bytes = L * d ** 3 / 6 * 4                                 # its symv half reads the trailing lower triangle each step
+    return dict(eig_one_by_one_s=one, eig_threads_s=par, ssytrd_ms_per_matrix=sytrd * 1e3, ssterf_ms_per_matrix=sterf * 1e3,
+                reduction_gflop=flops / 1e9, reduction_l2_gbytes=l2_bytes / 1e9)
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--episodes-fast', type=int, default=10)
-    ap.add_argument('--episodes-slow', type=int, default=3)
+    ap.add_argument('--episodes', type=int, default=10, help='timed episodes of each prunenet engine (after one warm-up episode)')
+    ap.add_argument('--episodes-authors', type=int, default=3)
     ap.add_argument('--ratio', type=float, default=0.1)
+    ap.add_argument('--windows', type=int, default=6, help='perplexity windows for the quality comparison')
+    ap.add_argument('--no-quality', action='store_true')
     ap.add_argument('--out', default=str(Path(__file__).parent/'results'/'episode_time.json'))
     a = ap.parse_args()
-    model, _ = load_model()
+    model, tok = load_model()
     shape = ffn_shape(model); k = n_keep(a.ratio, shape.d_ff)
     states = [b.state_matrix().detach() for b in ffn_blocks(model)]
+    workers = CompressSettings.for_mode(a.ratio, 'paper').workers
 
-    s = CompressSettings.for_mode(a.ratio, 'paper', episodes=a.episodes_fast + 1, seed=0)
-    _, hist = train_policy(states, k, s, progress=False)
-    fast = hist.episode_seconds[1:]                               # first episode includes warm-up
+    engines = {}
+    for smp in ('layer', 'episode'):
+        s = CompressSettings.for_mode(a.ratio, 'paper', episodes=a.episodes + 1, seed=0, sampling=smp)
+        _, hist = train_policy(states, k, s, progress=False)
+        engines[smp] = hist.episode_seconds[1:]                   # the first episode includes warm-up
 
     policy = PrunePolicy(shape.d_model, shape.d_ff, seed=0)
     opt = torch.optim.AdamW(policy.parameters(), lr=1e-3)
     g = torch.Generator().manual_seed(0)
-    slow = []
-    for _ in range(a.episodes_slow):
-        t0 = time.perf_counter(); authors_style_episode(model, policy, opt, k, g=g); slow.append(time.perf_counter() - t0)
+    authors = []
+    for _ in range(a.episodes_authors):
+        t0 = time.perf_counter(); authors_style_episode(model, policy, opt, k, g=g); authors.append(time.perf_counter() - t0)
 
-    f, sl = statistics.median(fast), statistics.median(slow)
-    res = dict(model='SmolLM2-135M-Instruct (default)', ratio=a.ratio, k=k, layers=shape.n_layers, d_model=shape.d_model, d_ff=shape.d_ff,
-               paper_mode_s_per_episode=f, authors_loop_s_per_episode=sl, speedup=sl / f,
-               paper_mode_episodes=len(fast), authors_loop_episodes=len(slow), torch_threads=torch.get_num_threads(),
-               cpu_count=os.cpu_count(), torch=torch.__version__, python=platform.python_version(), machine=platform.machine())
-    print(f"{'implementation':42s} {'s / episode (median)':>22s}")
-    print(f"{'straightforward authors-style loop':42s} {sl:22.2f}   ({len(slow)} episodes)")
-    print(f"{'prunenet paper mode':42s} {f:22.2f}   ({len(fast)} episodes)")
-    print(f"speed-up {sl / f:.1f}x  (ratio {a.ratio}, k {k}, {shape.n_layers} layers of {shape.d_ff} x {shape.d_model}, "
-          f"{torch.get_num_threads()} threads)")
+    fl = floors(torch.stack([s.float() for s in states]), k, workers)
+
+    quality = []
+    if not a.no_quality:
+        text = wiki_text('test')
+        for seed in (0, 1, 2):
+            for smp in ('layer', 'episode'):
+                s = CompressSettings.for_mode(a.ratio, 'paper', seed=seed, sampling=smp)
+                pol, hist = train_policy(states, k, s, progress=False)
+                keep = select_units(pol, states, k, s.selection, s.seed)
+                quality.append(dict(sampling=smp, seed=seed, best_reward=max(hist.episode_rewards), best_episode=hist.best_episode,
+                                    ppl=masked_perplexity(model, tok, keep, text, a.windows)))
+
+    med = {smp: statistics.median(t) for smp, t in engines.items()}
+    au = statistics.median(authors)
+    res = dict(model='SmolLM2-135M-Instruct (default)', ratio=a.ratio, k=k, layers=shape.n_layers, d_model=shape.d_model,
+               d_ff=shape.d_ff, workers=workers, s_per_episode=dict(authors_loop=au, layer=med['layer'], episode=med['episode']),
+               episodes_timed=dict(authors_loop=len(authors), layer=len(engines['layer']), episode=len(engines['episode'])),
+               episode_seconds=dict(authors_loop=authors, **engines), floors=fl, quality=quality, windows=a.windows,
+               torch_threads=torch.get_num_threads(), cpu_count=os.cpu_count(), torch=torch.__version__,
+               python=platform.python_version(), machine=platform.machine(), load_average=os.getloadavg())
+    print(f"{'implementation':58s} {'s / episode':>12s}  {'x floor':>8s}")
+    rows = [('straightforward authors-style loop', au, fl['eig_one_by_one_s']),
+            ("prunenet paper mode, sampling='layer' (the authors' order)", med['layer'], fl['eig_one_by_one_s']),
+            (f"prunenet paper mode, sampling='episode' ({workers} workers)", med['episode'], fl['eig_threads_s'])]
+    for name, t, f in rows: print(f"{name:58s} {t:12.3f}  {t / f:8.2f}")
+    print(f"\nfloors: 30 eigvalsh one after the other {fl['eig_one_by_one_s']:.3f} s; on {workers} threads {fl['eig_threads_s']:.3f} s; "
+          f"per matrix ssytrd {fl['ssytrd_ms_per_matrix']:.1f} ms + ssterf {fl['ssterf_ms_per_matrix']:.1f} ms")
+    print(f"reduction: {fl['reduction_gflop']:.2f} GFLOP and {fl['reduction_l2_gbytes']:.2f} GB of cache reads per episode")
+    if quality:
+        print(f"\nquality, 20 episodes, perplexity with masked units ({a.windows} test windows):")
+        for q in quality: print(f"  sampling={q['sampling']!r:10} seed {q['seed']}: best reward {q['best_reward']:.1f} "
+                                f"(episode {q['best_episode']}), perplexity {q['ppl']:.1f}")
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(res, indent=2) + '\n')
 

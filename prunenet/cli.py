@@ -39,7 +39,7 @@ def cmd_compress(args):
     from prunenet.adapters import ffn_shape, n_keep, param_count, ffn_param_count
     from prunenet.compress import compress, load_policy, save_compressed, CompressSettings, check_policy_fits, _policy_mode
     CompressSettings.for_mode(args.ratio, args.mode, seed=args.seed, episodes=args.episodes, lr=args.lr, reward=args.reward,
-                              selection=args.selection)   # ratio, mode and settings, before any work
+                              selection=args.selection, sampling=args.sampling, workers=args.workers)   # before any work
     out = check_out_dir(args.out, args.overwrite)
     policy = meta = None
     if args.policy: policy, meta = load_policy(args.policy)
@@ -50,7 +50,8 @@ def cmd_compress(args):
     before = dict(params=param_count(model), ffn=ffn_param_count(model), width=shape.d_ff)
     res = compress(model, args.ratio, mode=args.mode, policy=policy, progress=not args.quiet,
                    policy_source=str(args.policy) if args.policy else None, episodes=args.episodes, lr=args.lr,
-                   seed=args.seed, selection=args.selection, reward=args.reward, device=args.device, tokenizer=tok)
+                   seed=args.seed, selection=args.selection, reward=args.reward, device=args.device, tokenizer=tok,
+                   sampling=args.sampling, workers=args.workers)
     t0 = time.perf_counter(); save_compressed(res, tok, out, overwrite=args.overwrite); t_save = time.perf_counter() - t0
     r = res.report
     rows = [['parameters', f"{before['params']:,}", f'{r.params_after:,}', f'{r.params_after / before["params"] - 1:+.1%}'],
@@ -110,6 +111,10 @@ def _parser():
     c.add_argument('--seed', type=int, default=0)
     c.add_argument('--reward', default=None, help='spectral reward of paper mode: inv_ks, neg_ks or neg_w1')
     c.add_argument('--selection', default=None, choices=['sample', 'topk'], help='final choice of units')
+    c.add_argument('--sampling', default=None, choices=['layer', 'episode'],
+                   help="paper mode: 'layer' draws each layer after the previous layer's update (the authors'); "
+                        "'episode' draws all layers first and computes their rewards in parallel (faster)")
+    c.add_argument('--workers', type=int, default=None, help='threads computing spectra in parallel (default: torch\'s thread count)')
     c.add_argument('--device', default='cpu')
     c.add_argument('--dtype', default='float32')
     c.add_argument('--overwrite', action='store_true', help='replace a non-empty output directory (only once the new one is complete)')

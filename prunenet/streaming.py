@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['CONFIG_FILE', 'SINGLE_FILE', 'INDEX_FILE', 'TensorInfo', 'read_header', 'Checkpoint', 'CheckpointStates',
-           'open_checkpoint', 'layer_spectra', 'train_policy_streaming', 'write_shard', 'StreamReport',
-           'peak_rss_bytes', 'compress_checkpoint']
+           'open_checkpoint', 'train_policy_streaming', 'write_shard', 'StreamReport', 'peak_rss_bytes',
+           'compress_checkpoint']
 
 # %% ../nbs/12_streaming.ipynb #065c17c2
 import copy, datetime, json, math, platform, re, shutil, struct, sys, time
@@ -17,12 +17,11 @@ from safetensors import safe_open
 from transformers import AutoConfig
 import prunenet
 from .core import PrunenetError, atomic_dir, check_out_dir, write_json
-from .models import as_dtype, quiet_hf
+from .models import quiet_hf
 from .adapters import ADAPTERS, FFNShape, n_keep, supported_architectures
-from .spectral import gram, spectrum_from_gram
 from .policy import PrunePolicy
-from .compress import (CompressSettings, TrainingHistory, train_policy, CompressionReport, select_units, check_policy_fits,
-                               policy_meta, save_policy, POLICY_WEIGHTS, POLICY_META, REPORT_FILE)
+from .compress import (CompressSettings, TrainingHistory, train_policy, layer_spectra, CompressionReport, select_units,
+                               check_policy_fits, policy_meta, save_policy, POLICY_WEIGHTS, POLICY_META, REPORT_FILE)
 
 # %% ../nbs/12_streaming.ipynb #0a92f74e
 CONFIG_FILE, SINGLE_FILE, INDEX_FILE = 'config.json', 'model.safetensors', 'model.safetensors.index.json'
@@ -188,18 +187,6 @@ def open_checkpoint(src) -> Checkpoint:
     return ckpt
 
 # %% ../nbs/12_streaming.ipynb #4dcf4b02
-def _as_f32(W, device) -> torch.Tensor:
-    "A state matrix as train_policy holds it: float32, contiguous, on the device."
-    return W.detach().to(device, torch.float32).contiguous()
-
-def layer_spectra(states, s:CompressSettings, progress:bool=False) -> tuple:
-    "`(Gram matrices, singular values)` of each layer's state matrix, computed one layer at a time."
-    G, s0 = [], []
-    for l in tqdm(range(len(states)), desc='original spectra', disable=not progress, leave=False):
-        Gl = gram(_as_f32(states[l], s.device), as_dtype(s.spectrum_dtype))
-        G.append(Gl); s0.append(spectrum_from_gram(Gl))
-    return G, s0
-
 def train_policy_streaming(states, k:int, s:CompressSettings, policy=None, progress:bool=True) -> tuple:
     "`train_policy`, reading each layer's state matrix from `states` (a list, or `CheckpointStates`) only when needed."
     return train_policy(states, k, s, policy, progress, spectral_state=layer_spectra(states, s, progress))

@@ -41,6 +41,16 @@ def test_policy_reuse_at_another_ratio(compressed, tmp_path):
     assert m.config.intermediate_size == 1228 and sum(p.numel() for p in m.parameters()) == expected_params(1228)
     assert json.loads((tmp_path/'y'/'prunenet_report.json').read_text())['history']['episode_rewards'] == []
 
+def test_batched_engine_from_the_command_line(tmp_path):
+    out = tmp_path/'b'
+    r = run_cli('compress', '--ratio', '0.1', '--out', out, '--mode', 'paper', '--episodes', '3', '--sampling', 'episode',
+                '--workers', '2', '--quiet')
+    assert r.returncode == 0, r.stderr
+    rep = json.loads((out/'prunenet_report.json').read_text())
+    assert (rep['settings']['sampling'], rep['settings']['workers']) == ('episode', 2)
+    assert len(rep['history']['episode_rewards']) == 3
+    assert AutoModelForCausalLM.from_pretrained(out).config.intermediate_size == 1382
+
 def _tiny_policy(tmp_path):
     from prunenet.adapters import tiny_model
     from prunenet.compress import compress, save_compressed
@@ -55,6 +65,7 @@ def _tiny_policy(tmp_path):
     (['--ratio', '0.1', '--model', '/no/such/model'], 'does not exist'),
     (['--ratio', '0.1', '--policy', '/no/such/policy.json'], 'does not exist'),
     (['--ratio', '0.1', '--mode', 'magic'], 'unknown mode'),
+    (['--ratio', '0.1', '--mode', 'paper', '--workers', '-1'], 'workers must be >= 0'),
     (['--ratio', '0.1', '--policy', 'TINY'], 'trained for d_model 16, d_ff 48'),
 ])
 def test_bad_input_one_line_nothing_written(tmp_path, args, msg):

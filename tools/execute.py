@@ -1,9 +1,10 @@
 """Execute notebooks in place and keep their outputs (the figures and numbers the docs show).
 
-Usage: python tools/execute.py nbs/03_adapters.ipynb [...] [--flags "slow"]
+Usage: python tools/execute.py nbs/03_adapters.ipynb [...] [--flags "slow"] [--cells ID,ID]
 
-Cells flagged with a tst_flag (notest, slow, gpu) are skipped unless named in --flags; a skipped cell keeps
-the outputs it had, so results of a slow or GPU run are not erased by a quick run. Stops at the first error
+Cells flagged with a tst_flag (notest, slow, gpu) are skipped unless named in --flags, or their cell id is
+listed in --cells (to run one new slow cell without re-running the others); a skipped cell keeps the outputs it
+had, so results of a slow or GPU run are not erased by a quick run. Stops at the first error
 and leaves that notebook unchanged. Runs nbdev_clean afterwards.
 """
 import os, re, sys, subprocess, time
@@ -16,7 +17,7 @@ SKIP = {'notest', 'slow', 'gpu'}
 def flags_of(src):
     return {f for l in src.split('\n') for f in re.findall(r'^#\|\s*(\w+)\s*$', l)}
 
-def execute(path, run_flags=()):
+def execute(path, run_flags=(), cells=()):
     path = Path(path).resolve()
     nb = read_nb(path)
     skip = SKIP - set(run_flags)
@@ -27,7 +28,7 @@ def execute(path, run_flags=()):
     t0 = time.time()
     try:
         for cell in nb.cells:
-            if cell.cell_type != 'code' or flags_of(cell.source) & skip: continue
+            if cell.cell_type != 'code' or (flags_of(cell.source) & skip and cell.get('id') not in cells): continue
             shell.cell(cell)
             if shell.exc: raise SystemExit(f'{path.name}: error\n{shell.prettytb(fname=path)}')
     finally: os.chdir(cwd)
@@ -35,12 +36,14 @@ def execute(path, run_flags=()):
     print(f'{path.name}: executed in {time.time()-t0:.0f} s')
 
 if __name__ == '__main__':
-    args, flags = sys.argv[1:], ()
+    args, flags, cells = sys.argv[1:], (), ()
     if '--flags' in args:
         i = args.index('--flags'); flags = args[i+1].split(); args = args[:i] + args[i+2:]
+    if '--cells' in args:
+        i = args.index('--cells'); cells = args[i+1].split(','); args = args[:i] + args[i+2:]
     bin_ = Path(sys.executable).parent
     env = {k: v for k, v in os.environ.items() if k != 'IN_TEST'}          # nbdev_export is a no-op under IN_TEST
     subprocess.run([str(bin_/'nbdev_export')], check=True, env=env)   # notebooks import the package: export first
-    for a in args: execute(a, flags)
+    for a in args: execute(a, flags, cells)
     subprocess.run([str(bin_/'nbdev_clean')], check=True, env=env)
     subprocess.run([str(bin_/'nbdev_export')], check=True, env=env)   # after cleaning: cell ids are part of the export
