@@ -122,7 +122,7 @@ def main():
     sec = rep['seconds']
     res = dict(
         model=f'random LLaMA-2-7B shapes, {a.layers} layers, bf16', ratio=a.ratio, k=rep['k'], episodes=a.episodes, seed=0,
-        mode=rep['settings']['mode'], checkpoint_gb=gen['bytes'] / GB, shards=gen['shards'], output_gb=out_bytes / GB,
+        mode=rep['settings']['mode'], sampling=rep['settings'].get('sampling'), workers=rep['settings'].get('workers'), checkpoint_gb=gen['bytes'] / GB, shards=gen['shards'], output_gb=out_bytes / GB,
         params_before=rep['params_before'], params_after=rep['params_after'],
         generate_s=gen['seconds'], process_wall_s=wall, compress_wall_s=rep['wall_s'],
         spectra_s=sec['spectra'], train_s=sec['train'], per_episode_s=sec['per_episode'], episode_seconds=rep['episode_seconds'],

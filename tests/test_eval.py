@@ -52,3 +52,22 @@ def test_plot_ppl_works_from_the_package():
     df = pd.DataFrame(dict(label=['a', 'a', 'b'], ratio=[0.1, 0.1, 0.1], ppl=[10.0, 12.0, 30.0]))
     ax = plot_ppl(df, dense=8.0, title='t')
     assert ax.get_yscale() == 'log' and ax.get_title() == 't'
+
+def test_evaluate_a_model_dispatched_by_accelerate(default_model, tmp_path, monkeypatch):
+    """Big models are evaluated through accelerate's device_map (notebook 10): a model whose layers accelerate placed
+    partly on disk, moved in by its hooks, gives the figures of the plain model."""
+    import copy
+    from transformers import AutoModelForCausalLM
+    from prunenet.models import make_serializable
+    from prunenet.evaluate import evaluate
+    monkeypatch.setenv('HF_DATASETS_OFFLINE', '1'); monkeypatch.setenv('HF_HUB_OFFLINE', '1')
+    model, tok = default_model
+    make_serializable(copy.deepcopy(model)).save_pretrained(tmp_path/'m')
+    d = AutoModelForCausalLM.from_pretrained(tmp_path/'m', device_map='auto', max_memory={'cpu': '300MB'},
+                                             offload_folder=str(tmp_path/'offload')).eval()
+    assert {'cpu', 'disk'} <= set(d.hf_device_map.values())
+    a = evaluate(d, tok, tasks=['ppl', 'cloze'], limit=10, windows=2, progress=False)
+    b = evaluate(model, tok, tasks=['ppl', 'cloze'], limit=10, windows=2, progress=False)
+    assert a.value('ppl', 'perplexity') == pytest.approx(b.value('ppl', 'perplexity'), rel=1e-4)
+    assert a.value('cloze', 'acc') == b.value('cloze', 'acc')
+    assert a.value('cloze', 'perplexity') == pytest.approx(b.value('cloze', 'perplexity'), rel=1e-4)
