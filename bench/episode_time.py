@@ -9,14 +9,14 @@ loss time), differing only in cost:
 Floors: the 30 eigenvalue problems alone (LAPACK, one after the other and on `workers` threads), their two LAPACK
 stages timed separately (ssytrd, ssterf), and the arithmetic and cache-traffic bounds of the reduction.
 Quality: both engines trained 20 episodes for 3 seeds, units drawn as paper mode does, perplexity with the other
-units masked (test split, --windows windows), to show that the batched engine learns what the authors' order learns.
+units masked (test split, --windows windows): does the batched variant learn what the authors' order learns?
 
-Usage: python bench/episode_time.py [--episodes 10] [--episodes-authors 3] [--ratio 0.1] [--windows 6] [--no-quality]
+Usage: python bench/episode_time.py [--episodes 10] [--episodes-authors 3] [--repeats 3] [--ratio 0.1] [--windows 6] [--no-quality]
        [--out bench/results/episode_time.json]
 """
 import argparse, copy, json, os, platform, statistics, time
 from pathlib import Path
-import numpy as np, scipy.stats, scipy.linalg.lapack as lapack, torch
+import numpy as np, scipy.stats, scipy.linalg, scipy.linalg.lapack as lapack, torch
 from prunenet.models import load_model
 from prunenet.data import wiki_text
 from prunenet.adapters import ffn_blocks, ffn_shape, n_keep
@@ -60,44 +60,52 @@ def floors(Ws, k, workers):
     gen = torch.Generator().manual_seed(0)
     kept = [kept_gram(G[l], Ws[l], torch.randperm(d_ff, generator=gen)[:k].sort().values) for l in range(L)]
     one = timed(lambda: [spectrum_from_gram(x) for x in kept])
+    n = torch.get_num_threads(); torch.set_num_threads(1)
+    try: one_1t = timed(lambda: [spectrum_from_gram(x) for x in kept])      # does a second thread help one problem?
+    finally: torch.set_num_threads(n)
     par = timed(lambda: list(map_threads(spectrum_from_gram, kept, workers)))
     a = kept[0].numpy()
-    _, dg, e, _, _ = lapack.ssytrd(a)
-    sytrd = timed(lambda: lapack.ssytrd(a), 20)
+    lwork = int(lapack.ssytrd_lwork(d)[0])                                  # the blocked reduction needs its workspace
+    _, dg, e, _, _ = lapack.ssytrd(a, lwork=lwork)
+    sytrd = timed(lambda: lapack.ssytrd(a, lwork=lwork), 20)
     sterf = timed(lambda: lapack.ssterf(dg, e), 20)
+    full = timed(lambda: scipy.linalg.eigvalsh(a, driver='evd', check_finite=False), 20)
     flops = L * 4 / 3 * d ** 3                                    # Householder tridiagonal reduction, eigenvalues only
     l2_bytes = L * d ** 3 / 6 * 4                                 # its symv half reads the trailing lower triangle each step
-    return dict(eig_one_by_one_s=one, eig_threads_s=par, ssytrd_ms_per_matrix=sytrd * 1e3, ssterf_ms_per_matrix=sterf * 1e3,
+    return dict(eig_one_by_one_s=one, eig_one_by_one_1_thread_s=one_1t, eig_threads_s=par, ssytrd_ms_per_matrix=sytrd * 1e3,
+                ssterf_ms_per_matrix=sterf * 1e3, scipy_eigvalsh_ms_per_matrix=full * 1e3,
                 reduction_gflop=flops / 1e9, reduction_l2_gbytes=l2_bytes / 1e9)
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--episodes', type=int, default=10, help='timed episodes of each prunenet engine (after one warm-up episode)')
     ap.add_argument('--episodes-authors', type=int, default=3)
+    ap.add_argument('--repeats', type=int, default=3, help='rounds of all timings (this machine varies from minute to minute)')
     ap.add_argument('--ratio', type=float, default=0.1)
     ap.add_argument('--windows', type=int, default=6, help='perplexity windows for the quality comparison')
     ap.add_argument('--no-quality', action='store_true')
     ap.add_argument('--out', default=str(Path(__file__).parent/'results'/'episode_time.json'))
     a = ap.parse_args()
+    load_start = os.getloadavg()
     model, tok = load_model()
     shape = ffn_shape(model); k = n_keep(a.ratio, shape.d_ff)
     states = [b.state_matrix().detach() for b in ffn_blocks(model)]
     workers = CompressSettings.for_mode(a.ratio, 'paper').workers
+    Ws = torch.stack([s.float() for s in states])
 
-    engines = {}
-    for smp in ('layer', 'episode'):
-        s = CompressSettings.for_mode(a.ratio, 'paper', episodes=a.episodes + 1, seed=0, sampling=smp)
-        _, hist = train_policy(states, k, s, progress=False)
-        engines[smp] = hist.episode_seconds[1:]                   # the first episode includes warm-up
-
-    policy = PrunePolicy(shape.d_model, shape.d_ff, seed=0)
-    opt = torch.optim.AdamW(policy.parameters(), lr=1e-3)
-    g = torch.Generator().manual_seed(0)
-    authors = []
-    for _ in range(a.episodes_authors):
-        t0 = time.perf_counter(); authors_style_episode(model, policy, opt, k, g=g); authors.append(time.perf_counter() - t0)
-
-    fl = floors(torch.stack([s.float() for s in states]), k, workers)
+    rounds = []
+    for _ in range(a.repeats):                                    # each round times everything once, interleaved
+        r = {}
+        for smp in ('layer', 'episode'):
+            s = CompressSettings.for_mode(a.ratio, 'paper', episodes=a.episodes + 1, seed=0, sampling=smp)
+            r[smp] = statistics.median(train_policy(states, k, s, progress=False)[1].episode_seconds[1:])   # 1st: warm-up
+        policy = PrunePolicy(shape.d_model, shape.d_ff, seed=0)
+        opt, g, authors = torch.optim.AdamW(policy.parameters(), lr=1e-3), torch.Generator().manual_seed(0), []
+        for _ in range(a.episodes_authors):
+            t0 = time.perf_counter(); authors_style_episode(model, policy, opt, k, g=g); authors.append(time.perf_counter() - t0)
+        r['authors_loop'] = statistics.median(authors)
+        r.update(floors(Ws, k, workers))
+        rounds.append(r)
 
     quality = []
     if not a.no_quality:
@@ -110,22 +118,28 @@ def main():
                 quality.append(dict(sampling=smp, seed=seed, best_reward=max(hist.episode_rewards), best_episode=hist.best_episode,
                                     ppl=masked_perplexity(model, tok, keep, text, a.windows)))
 
-    med = {smp: statistics.median(t) for smp, t in engines.items()}
-    au = statistics.median(authors)
+    med = lambda key: statistics.median(r[key] for r in rounds)
+    span = lambda key: (min(r[key] for r in rounds), max(r[key] for r in rounds))
+    floor_of = dict(authors_loop='eig_one_by_one_s', layer='eig_one_by_one_s', episode='eig_threads_s')
+    for r in rounds:
+        for impl, f in floor_of.items(): r[f'{impl}_x_floor'] = r[impl] / r[f]
     res = dict(model='SmolLM2-135M-Instruct (default)', ratio=a.ratio, k=k, layers=shape.n_layers, d_model=shape.d_model,
-               d_ff=shape.d_ff, workers=workers, s_per_episode=dict(authors_loop=au, layer=med['layer'], episode=med['episode']),
-               episodes_timed=dict(authors_loop=len(authors), layer=len(engines['layer']), episode=len(engines['episode'])),
-               episode_seconds=dict(authors_loop=authors, **engines), floors=fl, quality=quality, windows=a.windows,
+               d_ff=shape.d_ff, workers=workers, episodes_timed=dict(authors_loop=a.episodes_authors, layer=a.episodes, episode=a.episodes),
+               repeats=a.repeats, median={key: med(key) for key in rounds[0]}, rounds=rounds, quality=quality, windows=a.windows,
                torch_threads=torch.get_num_threads(), cpu_count=os.cpu_count(), torch=torch.__version__,
-               python=platform.python_version(), machine=platform.machine(), load_average=os.getloadavg())
-    print(f"{'implementation':58s} {'s / episode':>12s}  {'x floor':>8s}")
-    rows = [('straightforward authors-style loop', au, fl['eig_one_by_one_s']),
-            ("prunenet paper mode, sampling='layer' (the authors' order)", med['layer'], fl['eig_one_by_one_s']),
-            (f"prunenet paper mode, sampling='episode' ({workers} workers)", med['episode'], fl['eig_threads_s'])]
-    for name, t, f in rows: print(f"{name:58s} {t:12.3f}  {t / f:8.2f}")
-    print(f"\nfloors: 30 eigvalsh one after the other {fl['eig_one_by_one_s']:.3f} s; on {workers} threads {fl['eig_threads_s']:.3f} s; "
-          f"per matrix ssytrd {fl['ssytrd_ms_per_matrix']:.1f} ms + ssterf {fl['ssterf_ms_per_matrix']:.1f} ms")
-    print(f"reduction: {fl['reduction_gflop']:.2f} GFLOP and {fl['reduction_l2_gbytes']:.2f} GB of cache reads per episode")
+               python=platform.python_version(), machine=platform.machine(), load_avg_start=load_start, load_avg_end=os.getloadavg())
+    print(f"median of {a.repeats} rounds (min-max over rounds)")
+    print(f"{'implementation':58s} {'s / episode':>20s} {'x floor':>18s}")
+    for impl, name in [('authors_loop', 'straightforward authors-style loop'),
+                       ('layer', "prunenet paper mode, sampling='layer' (the authors' order)"),
+                       ('episode', f"prunenet paper mode, sampling='episode' ({workers} workers)")]:
+        (lo, hi), (flo, fhi) = span(impl), span(f'{impl}_x_floor')
+        print(f"{name:58s} {med(impl):7.3f} ({lo:.3f}-{hi:.3f}) {med(impl + '_x_floor'):6.2f} ({flo:.2f}-{fhi:.2f})")
+    print(f"\nfloors: 30 eigvalsh one after the other {med('eig_one_by_one_s'):.3f} s ({med('eig_one_by_one_1_thread_s'):.3f} s with "
+          f"torch at 1 thread); on {workers} threads {med('eig_threads_s'):.3f} s")
+    print(f"per matrix, OpenBLAS via SciPy: ssytrd {med('ssytrd_ms_per_matrix'):.1f} ms + ssterf {med('ssterf_ms_per_matrix'):.1f} ms "
+          f"(eigvalsh {med('scipy_eigvalsh_ms_per_matrix'):.1f} ms)")
+    print(f"reduction: {rounds[0]['reduction_gflop']:.2f} GFLOP and {rounds[0]['reduction_l2_gbytes']:.2f} GB of cache reads per episode")
     if quality:
         print(f"\nquality, 20 episodes, perplexity with masked units ({a.windows} test windows):")
         for q in quality: print(f"  sampling={q['sampling']!r:10} seed {q['seed']}: best reward {q['best_reward']:.1f} "

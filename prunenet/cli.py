@@ -113,8 +113,8 @@ def _parser():
     c.add_argument('--selection', default=None, choices=['sample', 'topk'], help='final choice of units')
     c.add_argument('--sampling', default=None, choices=['layer', 'episode'],
                    help="paper mode: 'layer' draws each layer after the previous layer's update (the authors'); "
-                        "'episode' draws all layers first and computes their rewards in parallel (faster)")
-    c.add_argument('--workers', type=int, default=None, help='threads computing spectra in parallel (default: torch\'s thread count)')
+                        "'episode' draws all layers first, rewards in parallel (faster, but it learns something else: notebooks 08, 11)")
+    c.add_argument('--workers', type=int, default=None, help="threads computing spectra in parallel (default: torch's CPU thread count, at most 4; 1 on a GPU)")
     c.add_argument('--device', default='cpu')
     c.add_argument('--dtype', default='float32')
     c.add_argument('--overwrite', action='store_true', help='replace a non-empty output directory (only once the new one is complete)')

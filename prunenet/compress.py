@@ -65,7 +65,8 @@ class CompressSettings:
     calib_windows: int = 16     # calibrated: windows of 256 tokens of the calibration split
     sampling: str = 'layer'     # paper: 'layer' draws each layer after the previous layer's step (the authors');
                                 # 'episode' draws every layer first and computes the rewards in parallel
-    workers: int = 0            # threads for rewards and spectra (sampling='episode', streaming); 0: torch's thread count
+    workers: int = 0            # threads computing spectra (original spectra; rewards with sampling='episode');
+                                # 0: torch's CPU thread count, at most 4 (each holds a state matrix), 1 on a GPU
 
     @classmethod
     def for_mode(cls, ratio, mode=None, **overrides):
@@ -74,6 +75,8 @@ class CompressSettings:
         if mode not in MODES: raise PrunenetError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
         s = cls(ratio=ratio, mode=mode, **{k: v for k, v in MODES[mode].items() if k != 'kind'})
         names = {f.name for f in fields(cls)}
+        if overrides.get('sampling') is not None and MODES[mode]['kind'] != 'spectral':
+            raise PrunenetError(f"sampling applies to paper mode (the spectral policy), not to mode {mode!r}")
         for k, v in overrides.items():
             if k not in names: raise PrunenetError(f"unknown setting {k!r}")
             if v is not None: setattr(s, k, v)
@@ -88,7 +91,7 @@ class CompressSettings:
         if self.selection not in ('sample', 'topk'): raise PrunenetError(f"selection must be 'sample' or 'topk', got {self.selection!r}")
         if self.sampling not in ('layer', 'episode'): raise PrunenetError(f"sampling must be 'layer' or 'episode', got {self.sampling!r}")
         if int(self.workers) < 0: raise PrunenetError(f"workers must be >= 0, got {self.workers}")
-        self.workers = int(self.workers) or torch.get_num_threads()
+        self.workers = int(self.workers) or (min(torch.get_num_threads(), 4) if str(self.device) == 'cpu' else 1)
         for n in ('samples', 'gen_seqs', 'gen_tokens', 'calib_windows'):
             if int(getattr(self, n)) < 1: raise PrunenetError(f"{n} must be >= 1, got {getattr(self, n)}")
         self.ratio, self.episodes, self.lr, self.seed = float(self.ratio), int(self.episodes), float(self.lr), int(self.seed)
@@ -135,9 +138,12 @@ def draw_episode(policy, Ws, G, s0, k:int, s:CompressSettings, g) -> list:
     return list(map_threads(lambda d: (d[2], layer_reward(G[d[0]], s0[d[0]], d[1], d[2], s.reward)), draws(), s.workers))
 
 def _adamw(policy, s:CompressSettings):
-    # The authors' loop keeps torch's reference AdamW arithmetic bit for bit (the multi-tensor kernel, which is
-    # identical and faster); the batched engine takes the fused kernel (same update, other rounding, ~4x faster a step).
-    return torch.optim.AdamW(policy.parameters(), lr=s.lr, **(dict(foreach=True) if s.sampling == 'layer' else dict(fused=True)))
+    # The authors' order keeps torch's reference AdamW arithmetic bit for bit (the multi-tensor kernel: identical
+    # and faster); the variant takes the fused kernel where this torch has it (same update, other rounding, faster).
+    if s.sampling == 'episode':
+        try: return torch.optim.AdamW(policy.parameters(), lr=s.lr, fused=True)
+        except (RuntimeError, ValueError): pass            # no fused kernel for this device in this torch
+    return torch.optim.AdamW(policy.parameters(), lr=s.lr, foreach=True)
 
 def train_policy(states, k:int, s:CompressSettings, policy=None, progress:bool=True, spectral_state=None):
     "Train a PrunePolicy on the layers' state matrices `states` (each d_ff x d) to keep `k` units."
@@ -244,8 +250,7 @@ def _spectral_term(states, s:CompressSettings):
     "mask (L, d_ff) -> (L,) spectral reward of the kept rows, for selfgen's optional spectral term."
     Ws, G, s0 = _spectral_state(states, s)
     def f(mask):
-        return torch.stack([spectral_reward(s0[l], spectrum_from_gram(kept_gram(G[l], Ws[l], m.nonzero().squeeze(1).to(Ws.device))),
-                                            s.reward).cpu().float() for l, m in enumerate(mask)])
+        return torch.tensor([layer_reward(G[l], s0[l], Ws[l], m.nonzero().squeeze(1).to(Ws.device), s.reward) for l, m in enumerate(mask)])
     return f
 
 @dataclass

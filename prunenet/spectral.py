@@ -65,12 +65,16 @@ def map_threads(f, items, workers:int=1):
     # Every thread runs torch single-threaded while the workers run, the caller's too (reading `items` happens
     # there): the threads are the parallelism, and a caller's idle OpenMP threads would spin and steal the cores.
     # The caller's thread count is restored at the end.
-    n = torch.get_num_threads()
+    # While the generator is paused between results the caller stays single-threaded: consume it promptly (a list,
+    # a loop that only collects). Workers run `f` in the caller's grad mode.
+    n, grad = torch.get_num_threads(), torch.is_grad_enabled()
+    def run(x):
+        with torch.set_grad_enabled(grad): return f(x)
     pool, pending = ThreadPoolExecutor(workers, initializer=torch.set_num_threads, initargs=(1,)), deque()
     try:
         torch.set_num_threads(1)
         for x in items:
-            pending.append(pool.submit(f, x))
+            pending.append(pool.submit(run, x))
             if len(pending) > workers: yield pending.popleft().result()
         while pending: yield pending.popleft().result()
     finally:
