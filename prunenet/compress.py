@@ -135,7 +135,10 @@ def draw_episode(policy, Ws, G, s0, k:int, s:CompressSettings, g) -> list:
         for l in range(len(Ws)):
             W = as_state(Ws[l], s.device)
             yield l, W, sample_units(policy.keep_probs(W, g), k, g)
-    return list(map_threads(lambda d: (d[2], layer_reward(G[d[0]], s0[d[0]], d[1], d[2], s.reward)), draws(), s.workers))
+    def reward(draw):
+        l, W, keep = draw
+        return keep, layer_reward(G[l], s0[l], W, keep, s.reward)
+    return list(map_threads(reward, draws(), s.workers))
 
 def _adamw(policy, s:CompressSettings):
     # The authors' order keeps torch's reference AdamW arithmetic bit for bit (the multi-tensor kernel: identical

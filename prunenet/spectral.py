@@ -62,11 +62,9 @@ def map_threads(f, items, workers:int=1):
     if workers <= 1:
         yield from map(f, items)
         return
-    # Every thread runs torch single-threaded while the workers run, the caller's too (reading `items` happens
-    # there): the threads are the parallelism, and a caller's idle OpenMP threads would spin and steal the cores.
-    # The caller's thread count is restored at the end.
-    # While the generator is paused between results the caller stays single-threaded: consume it promptly (a list,
-    # a loop that only collects). Workers run `f` in the caller's grad mode.
+    # The threads are the parallelism, so every thread runs torch single-threaded, the caller's too (it reads
+    # `items`; its idle OpenMP threads would spin and steal the cores) until the generator ends, so consume it
+    # promptly. Workers run `f` in the caller's grad mode.
     n, grad = torch.get_num_threads(), torch.is_grad_enabled()
     def run(x):
         with torch.set_grad_enabled(grad): return f(x)
