@@ -30,7 +30,7 @@ endif
 	@$(PY) -c "import torch; print('torch', torch.__version__, '| CUDA build' if torch.version.cuda else '| CPU build')"
 
 demo:
-	$(BIN)prunenet compress --ratio $(DEMO_RATIO) --out runs/demo --overwrite --quiet
+	$(BIN)prunenet compress --ratio $(DEMO_RATIO) --out runs/demo --overwrite --quiet --eval-windows 4
 
 # Notebooks are the source: the package must be what nbdev_export makes of them, the notebooks must be
 # clean, and README.md must be what tools/readme.py makes of nbs/index.ipynb.

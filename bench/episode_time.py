@@ -4,12 +4,15 @@ Implementations of the same algorithm (1/KS reward, a discounted AdamW step afte
 loss time), differing only in cost:
   - a straightforward authors-style loop: deep copy of the model per episode, literal O(d_ff^2 d) policy, full
     torch.svd of the original and the sliced matrix at every layer, KS from SciPy, slicing the copy;
-  - prunenet paper mode, sampling='layer' (the authors' order: each layer drawn after the previous layer's step);
-  - prunenet paper mode, sampling='episode' (all layers drawn at the episode's start, rewards on `workers` threads).
+  - prunenet paper mode, sampling='layer' (each layer drawn after the previous layer's step);
+  - prunenet paper mode, sampling='episode' (the authors' order: all layers drawn at the episode's start, then the
+    steps; rewards on `workers` threads).
+Both prunenet rows in exact float32 numerics (numerics='exact'); the authors' float16 numerics cost more (the
+literal O(d_ff^2 d) policy, notebooks 05 and 10a).
 Floors: the 30 eigenvalue problems alone (LAPACK, one after the other and on `workers` threads), their two LAPACK
 stages timed separately (ssytrd, ssterf), and the arithmetic and cache-traffic bounds of the reduction.
 Quality: both engines trained 20 episodes for 3 seeds, units drawn as paper mode does, perplexity with the other
-units masked (test split, --windows windows): does the batched variant learn what the authors' order learns?
+units masked (test split, --windows windows): do the two orders learn the same thing?
 
 Usage: python bench/episode_time.py [--episodes 10] [--episodes-authors 3] [--repeats 3] [--ratio 0.1] [--windows 6] [--no-quality]
        [--out bench/results/episode_time.json]
@@ -97,7 +100,7 @@ def main():
     for _ in range(a.repeats):                                    # each round times everything once, interleaved
         r = {}
         for smp in ('layer', 'episode'):
-            s = CompressSettings.for_mode(a.ratio, 'paper', episodes=a.episodes + 1, seed=0, sampling=smp)
+            s = CompressSettings.for_mode(a.ratio, 'paper', episodes=a.episodes + 1, seed=0, sampling=smp, numerics='exact')
             r[smp] = statistics.median(train_policy(states, k, s, progress=False)[1].episode_seconds[1:])   # 1st: warm-up
         policy = PrunePolicy(shape.d_model, shape.d_ff, seed=0)
         opt, g, authors = torch.optim.AdamW(policy.parameters(), lr=1e-3), torch.Generator().manual_seed(0), []
@@ -112,7 +115,7 @@ def main():
         text = wiki_text('test')
         for seed in (0, 1, 2):
             for smp in ('layer', 'episode'):
-                s = CompressSettings.for_mode(a.ratio, 'paper', seed=seed, sampling=smp)
+                s = CompressSettings.for_mode(a.ratio, 'paper', seed=seed, sampling=smp, numerics='exact')
                 pol, hist = train_policy(states, k, s, progress=False)
                 keep = select_units(pol, states, k, s.selection, s.seed)
                 quality.append(dict(sampling=smp, seed=seed, best_reward=max(hist.episode_rewards), best_episode=hist.best_episode,
@@ -131,8 +134,8 @@ def main():
     print(f"median of {a.repeats} rounds (min-max over rounds)")
     print(f"{'implementation':58s} {'s / episode':>20s} {'x floor':>18s}")
     for impl, name in [('authors_loop', 'straightforward authors-style loop'),
-                       ('layer', "prunenet paper mode, sampling='layer' (the authors' order)"),
-                       ('episode', f"prunenet paper mode, sampling='episode' ({workers} workers)")]:
+                       ('layer', "prunenet paper mode, sampling='layer' (per-layer draws)"),
+                       ('episode', f"prunenet paper mode, sampling='episode' (authors' order, {workers} workers)")]:
         (lo, hi), (flo, fhi) = span(impl), span(f'{impl}_x_floor')
         print(f"{name:58s} {med(impl):7.3f} ({lo:.3f}-{hi:.3f}) {med(impl + '_x_floor'):6.2f} ({flo:.2f}-{fhi:.2f})")
     print(f"\nfloors: 30 eigvalsh one after the other {med('eig_one_by_one_s'):.3f} s ({med('eig_one_by_one_1_thread_s'):.3f} s with "

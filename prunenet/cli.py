@@ -33,13 +33,42 @@ def cmd_info(args):
 # %% ../nbs/09_cli.ipynb #18b0fa31
 def _fmt_s(x): return '-' if x is None else f'{x:.1f} s'
 
+def _numerics_line(r) -> str:
+    "What paper mode's numerics did: the optimiser steps taken and skipped, and saturated alpha."
+    h, n = r.history, r.settings['numerics']
+    if not h['step_taken']: return f"numerics {n} (no training: a reused policy)"
+    taken, tried = sum(h['step_taken']), len(h['step_taken'])
+    line = f"numerics {n}: optimiser steps taken {taken} of {tried}"
+    if n == 'authors':
+        line += f" ({tried - taken} skipped: gradients not finite in float16); loss scale at the end {h['step_scale'][-1]:g}"
+        if h['final_saturated'] is not None: line += f"; alpha exactly 0 or 1 in the final draw: {h['final_saturated']:.1%}"
+    return line
+
+class _Quality:
+    "Perplexity of the dense and the pruned model on `windows` windows of the test split (none when `windows` is 0)."
+    def __init__(self, windows:int):
+        if windows < 0: raise PrunenetError(f"--eval-windows must be >= 0, got {windows}")
+        self.windows, self.ppl, self.seconds = windows, {}, 0.0
+    def measure(self, model, tok, name):
+        if not self.windows: return
+        from prunenet.data import wiki_text
+        from prunenet.evaluate import perplexity
+        t0 = time.perf_counter()
+        self.ppl[name] = perplexity(model, tok, wiki_text('test'), max_windows=self.windows)['perplexity']
+        self.seconds += time.perf_counter() - t0
+    def rows(self):
+        if not self.ppl: return []
+        d, p = self.ppl['dense'], self.ppl['pruned']
+        return [[f'perplexity ({self.windows} test windows, {self.seconds:.0f} s)', f'{d:.2f}', f'{p:.2f}', f'{p / d - 1:+.1%}']]
+
 def cmd_compress(args):
     from prunenet.core import check_out_dir
     from prunenet.models import load_model
     from prunenet.adapters import ffn_shape, n_keep, param_count, ffn_param_count
     from prunenet.compress import compress, load_policy, save_compressed, CompressSettings, check_policy_fits, _policy_mode
     CompressSettings.for_mode(args.ratio, args.mode, seed=args.seed, episodes=args.episodes, lr=args.lr, reward=args.reward,
-                              selection=args.selection, sampling=args.sampling, workers=args.workers)   # before any work
+                              selection=args.selection, sampling=args.sampling, numerics=args.numerics, workers=args.workers)   # before any work
+    quality = _Quality(args.eval_windows)
     out = check_out_dir(args.out, args.overwrite)
     policy = meta = None
     if args.policy: policy, meta = load_policy(args.policy)
@@ -48,19 +77,22 @@ def cmd_compress(args):
     if policy is not None: check_policy_fits(policy, shape); _policy_mode(policy, args.mode)
     n_keep(args.ratio, shape.d_ff)
     before = dict(params=param_count(model), ffn=ffn_param_count(model), width=shape.d_ff)
+    quality.measure(model, tok, 'dense')
     res = compress(model, args.ratio, mode=args.mode, policy=policy, progress=not args.quiet,
                    policy_source=str(args.policy) if args.policy else None, episodes=args.episodes, lr=args.lr,
                    seed=args.seed, selection=args.selection, reward=args.reward, device=args.device, tokenizer=tok,
-                   sampling=args.sampling, workers=args.workers)
+                   sampling=args.sampling, numerics=args.numerics, workers=args.workers)
     t0 = time.perf_counter(); save_compressed(res, tok, out, overwrite=args.overwrite); t_save = time.perf_counter() - t0
+    quality.measure(res.model, tok, 'pruned')
     r = res.report
     rows = [['parameters', f"{before['params']:,}", f'{r.params_after:,}', f'{r.params_after / before["params"] - 1:+.1%}'],
             ['FFN parameters', f"{before['ffn']:,}", f'{r.ffn_params_after:,}', f'{r.ffn_params_after / before["ffn"] - 1:+.1%}'],
-            ['FFN width (units/layer)', before['width'], r.k, f'{r.k / before["width"] - 1:+.1%}']]
+            ['FFN width (units/layer)', before['width'], r.k, f'{r.k / before["width"] - 1:+.1%}'], *quality.rows()]
     print(_table(rows, ['', 'dense', 'pruned', 'change']))
     how = (f"policy from {args.policy}, trained at ratio {meta.get('trained_ratio')} (no training now)" if policy is not None else
            f"{r.settings['episodes']} episodes, {_fmt_s(r.seconds['per_episode'])} each" if res.policy is not None else 'no policy (baseline)')
     print(f"\nmode {r.settings['mode']}, ratio {r.settings['ratio']}, seed {r.settings['seed']}; {how}")
+    if r.settings['mode'] == 'paper': print(_numerics_line(r))
     print(f"data: {r.data}")
     sig = f"generate {_fmt_s(r.seconds['generate'])}, forward {_fmt_s(r.seconds['forward'])}, " if 'generate' in r.seconds else ''
     print(f"time: load {_fmt_s(t_load)}, {sig}train {_fmt_s(r.seconds['train'])}, select+slice "
@@ -91,6 +123,7 @@ def cmd_eval(args):
 # %% ../nbs/09_cli.ipynb #a9053bf9
 def _parser():
     from prunenet.compress import MODE_HELP, DEFAULT_MODE
+    from prunenet.policy import NUMERICS
     p = argparse.ArgumentParser(prog='prunenet', description='Calibration-free structured pruning of LLM feed-forward layers (PruneNet).')
     sub = p.add_subparsers(dest='cmd', required=True)
     i = sub.add_parser('info', help='describe a model: FFN adapter, shape, parameters, a greedy sample')
@@ -112,12 +145,16 @@ def _parser():
     c.add_argument('--reward', default=None, help='spectral reward of paper mode: inv_ks, neg_ks or neg_w1')
     c.add_argument('--selection', default=None, choices=['sample', 'topk'], help='final choice of units')
     c.add_argument('--sampling', default=None, choices=['layer', 'episode'],
-                   help="paper mode: 'layer' draws each layer after the previous layer's update (the authors'); "
-                        "'episode' draws all layers first, rewards in parallel (faster, but it learns something else: notebooks 08, 11)")
+                   help="paper mode: 'episode' (default) draws all layers from the episode's starting policy, then steps layer by "
+                        "layer (the authors' order); 'layer' draws each layer after the previous layer's step (it learns something else)")
+    c.add_argument('--numerics', default=None, choices=list(NUMERICS),
+                   help='paper mode: ' + '; '.join(f'{n}: {h}' for n, (_, h) in NUMERICS.items()) + ' (default: authors)')
     c.add_argument('--workers', type=int, default=None, help="threads computing spectra in parallel (default: torch's CPU thread count, at most 4; 1 on a GPU)")
     c.add_argument('--device', default='cpu')
     c.add_argument('--dtype', default='float32')
     c.add_argument('--overwrite', action='store_true', help='replace a non-empty output directory (only once the new one is complete)')
+    c.add_argument('--eval-windows', type=int, default=0,
+                   help='also measure perplexity before and after, on this many windows of 256 tokens of the held-out test split')
     c.add_argument('--quiet', action='store_true', help='no progress bar')
     c.set_defaults(func=cmd_compress)
     e = sub.add_parser('eval', help='evaluate a model: perplexity, local and lm-eval tasks, speed, size; writes JSON')

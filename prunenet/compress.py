@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['MODES', 'MODE_HELP', 'DEFAULT_MODE', 'POLICY_WEIGHTS', 'POLICY_META', 'REPORT_FILE', 'mode_kind', 'CompressSettings',
            'TrainingHistory', 'as_state', 'layer_spectra', 'layer_reward', 'draw_episode', 'train_policy',
-           'select_units', 'CompressionReport', 'CompressionResult', 'check_policy_fits', 'Choice', 'choose_units',
-           'compress', 'policy_meta', 'save_policy', 'load_policy', 'save_compressed']
+           'select_units', 'paper_units', 'CompressionReport', 'CompressionResult', 'check_policy_fits', 'Choice',
+           'choose_units', 'compress', 'policy_meta', 'save_policy', 'load_policy', 'save_compressed']
 
 # %% ../nbs/08_compress.ipynb #2df0d866
-import time, copy, math, datetime, platform, json
+import time, copy, math, datetime, platform, json, statistics
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 import torch
@@ -20,7 +20,7 @@ from .core import PrunenetError, write_json, check_out_dir
 from .models import as_dtype, save_pretrained
 from .adapters import ffn_blocks, ffn_shape, n_keep, slice_ffn_, param_count, ffn_param_count, FFNShape
 from .spectral import gram, kept_gram, spectrum_from_gram, map_threads
-from .policy import PrunePolicy, sample_units, top_units, log_keep_prob
+from .policy import PrunePolicy, sample_units, top_units, log_keep_prob, make_numerics
 from .reward import REWARDS, spectral_reward, layer_discounts, returns_to_go, MovingBaseline
 from .signals import (UnitPolicy, UnitHistory, self_signal, train_unit_policy, select_by_policy, random_keep,
                               magnitude_keep, calibrated_keep)
@@ -28,14 +28,16 @@ from .signals import (UnitPolicy, UnitHistory, self_signal, train_unit_policy, s
 # %% ../nbs/08_compress.ipynb #9f469c06
 MODES = {
     'selfgen': dict(kind='selfgen', selection='topk', lr=0.05, episodes=50, samples=8, gen_seqs=8, gen_tokens=128),
-    'paper': dict(kind='spectral', reward='inv_ks', gamma=0.99, update='layer', baseline=False, selection='sample', lr=1e-3, episodes=20),
+    'paper': dict(kind='spectral', reward='inv_ks', gamma=0.99, update='layer', baseline=False, selection='sample', lr=1e-3, episodes=20,
+                  numerics='authors', sampling='episode'),
     'random': dict(kind='baseline', episodes=0),
     'magnitude': dict(kind='baseline', episodes=0),
     'calibrated': dict(kind='baseline', episodes=0),
 }
 MODE_HELP = {
     'selfgen': "learned policy over unit features, rewarded by FFN output error on text the model generates itself (no data)",
-    'paper': "the authors' algorithm: PrunePolicy on W_in rows, 1/KS spectral reward (no data)",
+    'paper': "the authors' algorithm: PrunePolicy on W_in rows, 1/KS spectral reward (no data); by default with the authors' "
+             "numerics (float16 + loss scaler), as their code ran (--numerics exact: the algorithm as written)",
     'random': "baseline: k uniformly random units per layer",
     'magnitude': "baseline: largest ||W_in row|| * ||W_out column|| (weights only)",
     'calibrated': "reference that USES DATA: activation importance on 16 x 256 tokens of real text",
@@ -63,8 +65,9 @@ class CompressSettings:
     gen_tokens: int = 128       # ... of this many tokens
     spectral_weight: float = 0.0  # selfgen: weight of the spectral reward `reward` added to -output error
     calib_windows: int = 16     # calibrated: windows of 256 tokens of the calibration split
-    sampling: str = 'layer'     # paper: 'layer' draws each layer after the previous layer's step (the authors');
-                                # 'episode' draws every layer first and computes the rewards in parallel
+    sampling: str = 'layer'     # paper: 'episode' draws every layer from the episode's starting policy, then steps layer
+                                # by layer (the authors' order); 'layer' draws each layer after the previous layer's step
+    numerics: str = 'exact'     # paper: 'authors' (float16 policy + loss scaler, as their code ran) or 'exact' (float32)
     workers: int = 0            # threads computing spectra (original spectra; rewards with sampling='episode');
                                 # 0: torch's CPU thread count, at most 4 (each holds a state matrix), 1 on a GPU
 
@@ -75,8 +78,9 @@ class CompressSettings:
         if mode not in MODES: raise PrunenetError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
         s = cls(ratio=ratio, mode=mode, **{k: v for k, v in MODES[mode].items() if k != 'kind'})
         names = {f.name for f in fields(cls)}
-        if overrides.get('sampling') is not None and MODES[mode]['kind'] != 'spectral':
-            raise PrunenetError(f"sampling applies to paper mode (the spectral policy), not to mode {mode!r}")
+        for name in ('sampling', 'numerics'):
+            if overrides.get(name) is not None and MODES[mode]['kind'] != 'spectral':
+                raise PrunenetError(f"{name} applies to paper mode (the spectral policy), not to mode {mode!r}")
         for k, v in overrides.items():
             if k not in names: raise PrunenetError(f"unknown setting {k!r}")
             if v is not None: setattr(s, k, v)
@@ -90,6 +94,7 @@ class CompressSettings:
         if self.update not in ('layer', 'episode'): raise PrunenetError(f"update must be 'layer' or 'episode', got {self.update!r}")
         if self.selection not in ('sample', 'topk'): raise PrunenetError(f"selection must be 'sample' or 'topk', got {self.selection!r}")
         if self.sampling not in ('layer', 'episode'): raise PrunenetError(f"sampling must be 'layer' or 'episode', got {self.sampling!r}")
+        make_numerics(self.numerics)                       # an unknown name gets its one-line error here
         if int(self.workers) < 0: raise PrunenetError(f"workers must be >= 0, got {self.workers}")
         self.workers = int(self.workers) or (min(torch.get_num_threads(), 4) if str(self.device) == 'cpu' else 1)
         for n in ('samples', 'gen_seqs', 'gen_tokens', 'calib_windows'):
@@ -100,15 +105,39 @@ class CompressSettings:
 # %% ../nbs/08_compress.ipynb #d39e5515
 @dataclass
 class TrainingHistory:
-    "Rewards and timings of policy training."
+    "Rewards, optimiser steps and timings of policy training."
     episode_rewards: list = field(default_factory=list)   # total discounted reward per episode
     layer_rewards: list = field(default_factory=list)     # undiscounted R_l per episode and layer
     episode_seconds: list = field(default_factory=list)
     best_episode: int = None
+    numerics: str = None
+    steps_taken: list = field(default_factory=list)       # optimiser steps taken per episode ...
+    steps_skipped: list = field(default_factory=list)     # ... and skipped (a gradient not finite: authors' numerics)
+    saturated: list = field(default_factory=list)         # per episode: fraction of alpha exactly 0 or 1 in its draws
+    step_taken: list = field(default_factory=list)        # every attempted step, in order: taken?
+    step_scale: list = field(default_factory=list)        # the loss scale after it (authors' numerics)
+    step_saturated: list = field(default_factory=list)    # the fraction of saturated alpha in its loss (authors')
+    final_saturated: float = None                         # ... in the final draw that chose the units (authors')
+
+    def record_step(self, taken:bool, numerics):
+        self.step_taken.append(bool(taken)); self.step_scale.append(numerics.scale)
+        self.step_saturated.append(numerics.last_saturation)
+
+    def end_episode(self, n_steps:int, numerics):
+        "Per-episode step counts from the last `n_steps` steps, and the saturation of the episode's draws."
+        taken = sum(self.step_taken[-n_steps:]) if n_steps else 0
+        self.steps_taken.append(taken); self.steps_skipped.append(n_steps - taken)
+        d = numerics.draw_saturation
+        self.saturated.append(sum(d) / len(d) if d else None); d.clear()
 
 def as_state(W, device='cpu') -> torch.Tensor:
-    "A state matrix as training holds it: float32, contiguous, on `device` (a no-op for one already so)."
-    return W.detach().to(device, torch.float32).contiguous()
+    "A state matrix as training holds it: float32, contiguous, 64-byte aligned, on `device` (a no-op for one already so)."
+    W = W.detach().to(device, torch.float32).contiguous()
+    # A memory-mapped tensor starts wherever its bytes lie in the file (safetensors offsets are multiples of 8 only).
+    # BLAS kernels take other code paths for unaligned data (another summation order on AVX-512 machines), so an
+    # unaligned matrix is copied into memory from torch's allocator, which aligns to 64 bytes: in-memory and
+    # streamed states then reach the same arithmetic at the same alignment, and give bit-identical results.
+    return W if W.data_ptr() % 64 == 0 else W.clone()
 
 def layer_spectra(states, s:CompressSettings, progress:bool=False) -> tuple:
     "`(Gram matrices, original spectra)` of the layers: each state matrix read in turn, `s.workers` layers at once."
@@ -129,12 +158,13 @@ def layer_reward(G, s0, W, keep, kind:str='inv_ks') -> float:
     return spectral_reward(s0, spectrum_from_gram(kept_gram(G, W, keep)), kind).item()
 
 @torch.no_grad()
-def draw_episode(policy, Ws, G, s0, k:int, s:CompressSettings, g) -> list:
+def draw_episode(policy, Ws, G, s0, k:int, s:CompressSettings, g, numerics=None) -> list:
     "Every layer's draw from the policy as it stands, rewards computed on `s.workers` threads: [(keep, R_l)]."
+    N = numerics or make_numerics(s.numerics)
     def draws():                                   # runs in the caller's thread: the generator `g` is used in order
         for l in range(len(Ws)):
             W = as_state(Ws[l], s.device)
-            yield l, W, sample_units(policy.keep_probs(W, g), k, g)
+            yield l, W, sample_units(N.keep_probs(policy, W, g), k, g)
     def reward(draw):
         l, W, keep = draw
         return keep, layer_reward(G[l], s0[l], W, keep, s.reward)
@@ -156,33 +186,34 @@ def train_policy(states, k:int, s:CompressSettings, policy=None, progress:bool=T
     else: Ws, (G, s0) = states, spectral_state
     L, (d_ff, d) = len(Ws), tuple(Ws[0].shape)
     policy = (policy or PrunePolicy(d, d_ff, seed=s.seed)).to(s.device).float().train()
-    opt = _adamw(policy, s)
+    opt, N = _adamw(policy, s), make_numerics(s.numerics)
     g = torch.Generator(device=s.device).manual_seed(s.seed)
     disc = layer_discounts(L, s.gamma)
     baseline = MovingBaseline() if s.baseline else None
-    hist, best, best_state = TrainingHistory(), -math.inf, None
+    hist, best, best_state = TrainingHistory(numerics=N.name), -math.inf, None
     bar = tqdm(range(s.episodes), desc='policy episodes', disable=not progress, leave=False)
     for ep in bar:
         t0 = time.perf_counter()
         R, logps = torch.zeros(L, dtype=torch.float64), []
-        drawn = draw_episode(policy, Ws, G, s0, k, s, g) if s.sampling == 'episode' else None
+        drawn = draw_episode(policy, Ws, G, s0, k, s, g, N) if s.sampling == 'episode' else None
         for l in range(L):
             W = as_state(Ws[l], s.device)
             if drawn is None:
-                with torch.no_grad(): keep = sample_units(policy.keep_probs(W, g), k, g)
+                with torch.no_grad(): keep = sample_units(N.keep_probs(policy, W, g), k, g)
                 R[l] = layer_reward(G[l], s0[l], W, keep, s.reward)
             else: keep, R[l] = drawn[l]
-            logp = log_keep_prob(policy.noisy_logits(W, g), keep)          # fresh noise at loss time
+            logp = N.log_prob(policy, W, keep, g)                           # fresh noise at loss time
             if s.update == 'layer':
                 adv = R[l] * disc[l]
                 if baseline is not None and baseline.value is not None: adv = adv - baseline.value[l]
-                opt.zero_grad(); (-float(adv) * logp).backward(); opt.step()
+                hist.record_step(N.step(opt, -float(adv) * logp), N)
             else: logps.append(logp)
         if s.update == 'episode':
             ret = returns_to_go(R, s.gamma)
             adv = baseline(ret) if baseline is not None else ret
-            opt.zero_grad(); (-(adv.float() * torch.stack(logps)).sum()).backward(); opt.step()
+            hist.record_step(N.step(opt, -(adv.float() * torch.stack(logps)).sum()), N)
         elif baseline is not None: baseline(R * disc)
+        hist.end_episode(L if s.update == 'layer' else 1, N)
         total = float((R * disc).sum())
         hist.episode_rewards.append(total); hist.layer_rewards.append(R.tolist())
         hist.episode_seconds.append(time.perf_counter() - t0)
@@ -193,13 +224,21 @@ def train_policy(states, k:int, s:CompressSettings, policy=None, progress:bool=T
 
 # %% ../nbs/08_compress.ipynb #6f4f9735
 @torch.no_grad()
-def select_units(policy, states, k:int, selection:str='sample', seed:int=0) -> list:
-    "Units to keep in each layer: a seeded draw from the policy ('sample') or its top-k scores ('topk')."
+def select_units(policy, states, k:int, selection:str='sample', seed:int=0, numerics='exact') -> list:
+    "Units to keep in each layer: a seeded draw from the policy ('sample', in `numerics`: a name or object) or its top-k scores."
     dev = policy.proj.device
     g = torch.Generator(device=dev).manual_seed(seed)
-    if selection == 'sample': return [sample_units(policy.keep_probs(W, g), k, g).cpu() for W in states]
+    N = make_numerics(numerics) if isinstance(numerics, str) else numerics
+    if selection == 'sample': return [sample_units(N.keep_probs(policy, W, g), k, g).cpu() for W in states]
     if selection == 'topk': return [top_units(policy.logits(W), k).cpu() for W in states]
     raise PrunenetError(f"selection must be 'sample' or 'topk', got {selection!r}")
+
+def paper_units(policy, states, k:int, s:CompressSettings, hist:TrainingHistory) -> list:
+    "Paper mode's final choice: `select_units` with the settings' numerics; the draw's saturation goes into `hist`."
+    policy, N = policy.to(s.device).float().eval(), make_numerics(s.numerics)
+    keep = select_units(policy, (W.to(s.device) for W in states), k, s.selection, s.seed, N)
+    hist.final_saturated = statistics.fmean(N.draw_saturation) if N.draw_saturation else None
+    return keep
 
 # %% ../nbs/08_compress.ipynb #6bd7299b
 @dataclass
@@ -282,8 +321,7 @@ def choose_units(model, ratio:float, mode:str=None, policy=None, tokenizer=None,
         if policy is None: policy, hist = train_policy(states, k, s, progress=progress)
         else: hist = TrainingHistory()
         t1 = time.perf_counter()
-        policy = policy.to(s.device).float().eval()
-        keep = select_units(policy, [W.to(s.device) for W in states], k, s.selection, s.seed)
+        keep = paper_units(policy, states, k, s, hist)
     elif kind == 'selfgen':
         sig = signal or self_signal(model, tokenizer, s.gen_seqs, s.gen_tokens, s.seed)
         secs.update(generate=sig.seconds['generate'], forward=sig.seconds['forward'])
@@ -336,7 +374,7 @@ def policy_meta(report:CompressionReport, policy=None) -> dict:
     s, m = report.settings, report.model
     kind = dict(kind='unit', features=list(policy.features)) if isinstance(policy, UnitPolicy) else dict(kind='spectral')
     return dict(kind, d_model=m['d_model'], d_ff=m['d_ff'], trained_ratio=s['ratio'], mode=s['mode'], episodes=s['episodes'],
-                seed=s['seed'], lr=s['lr'], reward=s['reward'], update=s['update'], arch=m['arch'], model_type=m['model_type'],
+                seed=s['seed'], lr=s['lr'], reward=s['reward'], update=s['update'], numerics=s.get('numerics'), sampling=s.get('sampling'), arch=m['arch'], model_type=m['model_type'],
                 trained=report.policy == 'trained', prunenet=prunenet.__version__)
 
 def save_policy(policy, directory, meta:dict):

@@ -20,7 +20,7 @@ from .core import PrunenetError, atomic_dir, check_out_dir, write_json
 from .models import quiet_hf
 from .adapters import ADAPTERS, FFNShape, n_keep, supported_architectures
 from .policy import PrunePolicy
-from .compress import (CompressSettings, TrainingHistory, train_policy, layer_spectra, CompressionReport, select_units,
+from .compress import (CompressSettings, TrainingHistory, train_policy, layer_spectra, CompressionReport, paper_units,
                                check_policy_fits, policy_meta, save_policy, POLICY_WEIGHTS, POLICY_META, REPORT_FILE)
 
 # %% ../nbs/12_streaming.ipynb #0a92f74e
@@ -309,8 +309,7 @@ def compress_checkpoint(src, out, ratio:float, mode:str='paper', policy=None, ov
     if policy is None: policy, hist = train_policy_streaming(states, k, s, progress=progress)
     else: hist = TrainingHistory()
     t1 = time.perf_counter()
-    policy = policy.to(s.device).float().eval()
-    keep = select_units(policy, (W.to(s.device) for W in states), k, s.selection, s.seed)
+    keep = paper_units(policy, states, k, s, hist)
     t2 = time.perf_counter()
     keep_of = {n: (dim, keep[l]) for l in range(L) for n, dim in ckpt.unit_dims(l).items()}
     before = sum(t.numel for t in T.values())

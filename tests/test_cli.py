@@ -13,20 +13,21 @@ def expected_params(k): return DENSE - L * 3 * D * (DFF - k)
 def compressed(tmp_path_factory):
     out = tmp_path_factory.mktemp('runs')/'smol-0.1'
     t0 = time.perf_counter()
-    r = run_cli('compress', '--ratio', '0.1', '--out', out, '--episodes', '20', '--mode', 'paper', '--seed', '0')
-    print(f'prunenet compress --ratio 0.1 (20 episodes): {time.perf_counter() - t0:.0f} s wall')
+    r = run_cli('compress', '--ratio', '0.1', '--out', out, '--episodes', '5', '--mode', 'paper', '--seed', '0', '--eval-windows', '2')
+    print(f'prunenet compress --ratio 0.1 (5 episodes): {time.perf_counter() - t0:.0f} s wall')
     assert r.returncode == 0, r.stderr
     return out, r
 
 def test_compress_reloads_with_plain_transformers(compressed):
     out, r = compressed
     assert 'FFN width (units/layer)' in r.stdout and '1382' in r.stdout
+    assert 'perplexity (2 test windows' in r.stdout                 # dense and pruned, beside the size table
     m = AutoModelForCausalLM.from_pretrained(out)
     assert m.config.intermediate_size == 1382
     assert sum(p.numel() for p in m.parameters()) == expected_params(1382)
     rep = json.loads((out/'prunenet_report.json').read_text())
-    assert rep['settings']['seed'] == 0 and rep['settings']['mode'] == 'paper' and rep['settings']['episodes'] == 20
-    assert len(rep['history']['episode_rewards']) == 20 and rep['params_after'] == expected_params(1382)
+    assert rep['settings']['seed'] == 0 and rep['settings']['mode'] == 'paper' and rep['settings']['episodes'] == 5
+    assert len(rep['history']['episode_rewards']) == 5 and rep['params_after'] == expected_params(1382)
     assert all(len(k) == 1382 for k in rep['keep']) and len(rep['keep']) == L
     meta = json.loads((out/'prunenet_policy.json').read_text())
     assert (meta['d_model'], meta['d_ff'], meta['trained_ratio']) == (D, DFF, 0.1)
@@ -41,14 +42,24 @@ def test_policy_reuse_at_another_ratio(compressed, tmp_path):
     assert m.config.intermediate_size == 1228 and sum(p.numel() for p in m.parameters()) == expected_params(1228)
     assert json.loads((tmp_path/'y'/'prunenet_report.json').read_text())['history']['episode_rewards'] == []
 
-def test_batched_engine_from_the_command_line(tmp_path):
+def test_paper_mode_names_its_numerics(compressed):
+    "By default paper mode runs the authors' numerics, and says so with the steps it skipped, in its output and report."
+    out, r = compressed
+    h = json.loads((out/'prunenet_report.json').read_text())['history']
+    taken, tried = sum(h['step_taken']), len(h['step_taken'])
+    assert h['numerics'] == 'authors' and tried == 5 * L and taken <= 1 and h['steps_skipped'][-1] == L
+    assert f'numerics authors: optimiser steps taken {taken} of {tried} ({tried - taken} skipped' in r.stdout
+    assert json.loads((out/'prunenet_policy.json').read_text())['numerics'] == 'authors'
+
+def test_exact_numerics_and_per_layer_draws_from_the_command_line(tmp_path):
     out = tmp_path/'b'
-    r = run_cli('compress', '--ratio', '0.1', '--out', out, '--mode', 'paper', '--episodes', '3', '--sampling', 'episode',
-                '--workers', '2', '--quiet')
+    r = run_cli('compress', '--ratio', '0.1', '--out', out, '--mode', 'paper', '--episodes', '3', '--sampling', 'layer',
+                '--numerics', 'exact', '--workers', '2', '--quiet')
     assert r.returncode == 0, r.stderr
     rep = json.loads((out/'prunenet_report.json').read_text())
-    assert (rep['settings']['sampling'], rep['settings']['workers']) == ('episode', 2)
-    assert len(rep['history']['episode_rewards']) == 3
+    assert (rep['settings']['sampling'], rep['settings']['numerics'], rep['settings']['workers']) == ('layer', 'exact', 2)
+    assert len(rep['history']['episode_rewards']) == 3 and rep['history']['steps_taken'] == [L] * 3
+    assert 'numerics exact: optimiser steps taken 90 of 90' in r.stdout
     assert AutoModelForCausalLM.from_pretrained(out).config.intermediate_size == 1382
 
 def _tiny_policy(tmp_path):
@@ -66,6 +77,8 @@ def _tiny_policy(tmp_path):
     (['--ratio', '0.1', '--policy', '/no/such/policy.json'], 'does not exist'),
     (['--ratio', '0.1', '--mode', 'magic'], 'unknown mode'),
     (['--ratio', '0.1', '--mode', 'paper', '--workers', '-1'], 'workers must be >= 0'),
+    (['--ratio', '0.1', '--mode', 'selfgen', '--numerics', 'exact'], 'numerics applies to paper mode'),
+    (['--ratio', '0.1', '--eval-windows', '-1'], 'eval-windows must be >= 0'),
     (['--ratio', '0.1', '--policy', 'TINY'], 'trained for d_model 16, d_ff 48'),
 ])
 def test_bad_input_one_line_nothing_written(tmp_path, args, msg):
