@@ -36,7 +36,7 @@ def _fmt_s(x): return '-' if x is None else f'{x:.1f} s'
 def _numerics_line(r) -> str:
     "What paper mode's numerics did: the optimiser steps taken and skipped, and saturated alpha."
     h, n = r.history, r.settings['numerics']
-    if not h['step_taken']: return f"numerics {n} (no training: a reused policy)"
+    if not h['step_taken']: return f"numerics {n} (no training: a reused policy, or 0 episodes)"
     taken, tried = sum(h['step_taken']), len(h['step_taken'])
     line = f"numerics {n}: optimiser steps taken {taken} of {tried}"
     if n == 'authors':

@@ -9,7 +9,7 @@ __all__ = ['MODES', 'MODE_HELP', 'DEFAULT_MODE', 'POLICY_WEIGHTS', 'POLICY_META'
            'choose_units', 'compress', 'policy_meta', 'save_policy', 'load_policy', 'save_compressed']
 
 # %% ../nbs/08_compress.ipynb #2df0d866
-import time, copy, math, datetime, platform, json, statistics
+import time, copy, math, datetime, platform, json, statistics, warnings
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 import torch
@@ -144,8 +144,13 @@ def layer_spectra(states, s:CompressSettings, progress:bool=False) -> tuple:
     def one(W):
         G = gram(W, as_dtype(s.spectrum_dtype))
         return G, spectrum_from_gram(G)
-    todo = (as_state(states[l], s.device) for l in tqdm(range(len(states)), desc='original spectra', disable=not progress, leave=False))
-    G, s0 = zip(*map_threads(one, todo, s.workers))
+    def todo():
+        for l in tqdm(range(len(states)), desc='original spectra', disable=not progress, leave=False):
+            W = as_state(states[l], s.device)
+            if not bool(torch.isfinite(W).all()):
+                raise PrunenetError(f"layer {l}'s FFN weights are not finite (NaN or inf): the model is damaged; nothing was written")
+            yield W
+    G, s0 = zip(*map_threads(one, todo(), s.workers))
     return list(G), list(s0)
 
 def _spectral_state(states, s:CompressSettings):
@@ -171,11 +176,8 @@ def draw_episode(policy, Ws, G, s0, k:int, s:CompressSettings, g, numerics=None)
     return list(map_threads(reward, draws(), s.workers))
 
 def _adamw(policy, s:CompressSettings):
-    # The authors' order keeps torch's reference AdamW arithmetic bit for bit (the multi-tensor kernel: identical
-    # and faster); the variant takes the fused kernel where this torch has it (same update, other rounding, faster).
-    if s.sampling == 'episode':
-        try: return torch.optim.AdamW(policy.parameters(), lr=s.lr, fused=True)
-        except (RuntimeError, ValueError): pass            # no fused kernel for this device in this torch
+    # torch's reference AdamW arithmetic (the multi-tensor kernel: the same numbers as the single-tensor one, faster), as
+    # the authors' code gets it; the fused kernel computes the same update with other rounding, so it is not used.
     return torch.optim.AdamW(policy.parameters(), lr=s.lr, foreach=True)
 
 def train_policy(states, k:int, s:CompressSettings, policy=None, progress:bool=True, spectral_state=None):
@@ -187,6 +189,9 @@ def train_policy(states, k:int, s:CompressSettings, policy=None, progress:bool=T
     L, (d_ff, d) = len(Ws), tuple(Ws[0].shape)
     policy = (policy or PrunePolicy(d, d_ff, seed=s.seed)).to(s.device).float().train()
     opt, N = _adamw(policy, s), make_numerics(s.numerics)
+    if N.name == 'authors' and str(s.device) == 'cpu' and d_ff * d_ff * d > 2e10:      # e.g. LLaMA-2-7B: 5e11
+        warnings.warn(f"numerics 'authors' evaluates the policy literally ({d_ff} x {d_ff} x {d} multiply-adds per layer, "
+                      f"emulated in float64 on a CPU): very slow here; numerics='exact' is the practical choice on a CPU")
     g = torch.Generator(device=s.device).manual_seed(s.seed)
     disc = layer_discounts(L, s.gamma)
     baseline = MovingBaseline() if s.baseline else None

@@ -5,10 +5,11 @@
 # %% auto #0
 __all__ = ['PAPER_TASKS', 'HUB_TASKS', 'LOCAL_TASKS', 'tokenizer_adds_bos', 'perplexity', 'cloze_items', 'mmlu_dev_items',
            'write_local_tasks', 'hub_reachable', 'run_lm_eval', 'measure_speed', 'measure_size', 'Evaluation',
-           'check_tasks', 'evaluate', 'paper_average', 'retention', 'random_units_', 'plot_retention']
+           'lm_eval_task_names', 'check_tasks', 'evaluate', 'paper_average', 'retention', 'random_units_',
+           'plot_retention']
 
 # %% ../nbs/10_evaluate.ipynb #1893afc0
-import json, math, os, re, socket, statistics, tempfile, time, datetime
+import json, math, os, re, socket, statistics, tempfile, time, datetime, difflib
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import torch
@@ -226,11 +227,27 @@ def _expand(tasks):
     for t in tasks: out += list(PAPER_TASKS) if t == 'paper' else [t]
     return list(dict.fromkeys(out))
 
+def lm_eval_task_names() -> list:
+    "Every task and group lm-eval knows (its index of built-in task files; a few seconds, read once)."
+    global _LM_EVAL_TASKS
+    if _LM_EVAL_TASKS is None:
+        from lm_eval.tasks import TaskManager
+        from prunenet.models import quiet_hf
+        with quiet_hf(): _LM_EVAL_TASKS = sorted(TaskManager().all_tasks)
+    return _LM_EVAL_TASKS
+_LM_EVAL_TASKS = None
+
 def check_tasks(tasks) -> list:
-    "Expand task aliases and fail at once if a task needs the hub and the hub is unreachable."
+    "Expand task aliases; fail at once on an unknown task, or on one that needs the hub when the hub is unreachable."
     tasks = _expand(tasks)
     if not tasks: raise PrunenetError("no tasks given")
-    hub = [t for t in tasks if t not in ('ppl', 'speed', 'size', *LOCAL_TASKS)]
+    ours = ('ppl', 'speed', 'size', *LOCAL_TASKS)
+    hub = [t for t in tasks if t not in ours]
+    unknown = [t for t in hub if t not in lm_eval_task_names()] if hub else []
+    if unknown:
+        near = sorted({m for t in unknown for m in difflib.get_close_matches(t, [*ours, *PAPER_TASKS, 'paper'], n=3)})
+        raise PrunenetError(f"unknown task(s) {', '.join(unknown)}; prunenet's are {', '.join(ours)} and 'paper' "
+                            f"({', '.join(PAPER_TASKS)}), or any lm-eval task name" + (f"; did you mean {', '.join(near)}?" if near else ''))
     if hub and not hub_reachable():
         raise PrunenetError(f"task(s) {', '.join(hub)} need the Hugging Face hub, which is not reachable here; "
                             f"offline, use ppl, speed, size or the local tasks {', '.join(LOCAL_TASKS)}")

@@ -11,6 +11,7 @@ import importlib.util, os, time, contextlib, logging
 from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
+from safetensors import SafetensorError
 from transformers.utils import logging as hf_logging
 from .core import PrunenetError, cache_dir, atomic_dir
 
@@ -106,7 +107,10 @@ def load_model(name=None, dtype='float32', device='cpu'):
             model, tok = _load_gguf(path.resolve(), dtype)
         elif path.is_dir():
             if not (path/'config.json').exists(): raise PrunenetError(f"{path} is a directory but holds no model (no config.json)")
-            model, tok = _load_dir(path, dtype)
+            try: model, tok = _load_dir(path, dtype)
+            except (OSError, ValueError, RuntimeError, SafetensorError) as e:     # e.g. a weights file cut short
+                reason = (str(e).strip().splitlines() or [''])[0][:160]
+                raise PrunenetError(f"{path} holds a model that cannot be read ({type(e).__name__}: {reason})") from None
         elif path.exists(): raise PrunenetError(f"{path} is neither a model directory nor a .gguf file")
         elif str(name).startswith(('.', '/', '~')) or str(name).count('/') > 1:
             raise PrunenetError(f"model path {path} does not exist")
