@@ -65,9 +65,10 @@ class CompressSettings:
     gen_tokens: int = 128       # ... of this many tokens
     spectral_weight: float = 0.0  # selfgen: weight of the spectral reward `reward` added to -output error
     calib_windows: int = 16     # calibrated: windows of 256 tokens of the calibration split
-    sampling: str = 'layer'     # paper: 'episode' draws every layer from the episode's starting policy, then steps layer
-                                # by layer (the authors' order); 'layer' draws each layer after the previous layer's step
-    numerics: str = 'exact'     # paper: 'authors' (float16 policy + loss scaler, as their code ran) or 'exact' (float32)
+    # paper mode only (its defaults, in MODES, are the authors': sampling='episode', numerics='authors'):
+    sampling: str = 'layer'     # 'episode' draws every layer from the episode's starting policy, then steps layer by
+                                # layer (the authors' order); 'layer' draws each layer after the previous layer's step
+    numerics: str = 'exact'     # 'authors' (float16 policy + loss scaler, as their code ran) or 'exact' (float32)
     workers: int = 0            # threads computing spectra (original spectra; rewards with sampling='episode');
                                 # 0: torch's CPU thread count, at most 4 (each holds a state matrix), 1 on a GPU
 

@@ -83,22 +83,25 @@ def authors_keep_probs(alpha:torch.Tensor, eps:torch.Tensor) -> torch.Tensor:
 class LossScaler:
     "A dynamic loss scale with torch.amp.GradScaler's rules; `step` says whether the optimiser step was taken."
     def __init__(self, init_scale:float=2.**16, growth_factor:float=2., backoff_factor:float=.5, growth_interval:int=2000):
-        self.value, self.growth_factor, self.backoff_factor, self.growth_interval = init_scale, growth_factor, backoff_factor, growth_interval
-        self.clean_steps = 0
+        self._scale = torch.tensor(init_scale, dtype=torch.float32)       # a float32 number, as GradScaler keeps it
+        self.growth_factor, self.backoff_factor, self.growth_interval, self.clean_steps = growth_factor, backoff_factor, growth_interval, 0
 
-    def scale(self, loss): return loss * self.value
+    @property
+    def value(self) -> float: return float(self._scale)
+    def scale(self, loss): return loss * self._scale.to(loss.device)
 
     def step(self, optimizer) -> bool:
-        "Unscale the gradients and step, or skip the step and back off if any gradient is not finite."
+        "Skip the step and back off if a scaled gradient is not finite; otherwise unscale them (times a float32 1/scale) and step."
         grads = [p.grad for group in optimizer.param_groups for p in group['params'] if p.grad is not None]
-        if not all(bool(torch.isfinite(g).all()) for g in grads):
-            self.value *= self.backoff_factor; self.clean_steps = 0
-            return False
-        inv = torch.tensor(1 / self.value, dtype=torch.float32)        # GradScaler multiplies by a float32 1/scale
+        finite = all(bool(torch.isfinite(g).all()) for g in grads)       # torch's kernels test before unscaling, as here
+        inv = self._scale.double().reciprocal().float()
         for g in grads: g.mul_(inv.to(g.device))
+        if not finite:
+            self._scale *= self.backoff_factor; self.clean_steps = 0
+            return False
         optimizer.step()
         self.clean_steps += 1
-        if self.clean_steps == self.growth_interval: self.value *= self.growth_factor; self.clean_steps = 0
+        if self.clean_steps == self.growth_interval: self._scale *= self.growth_factor; self.clean_steps = 0
         return True
 
 # %% ../nbs/05_policy.ipynb #4a506a23
