@@ -135,7 +135,7 @@ def as_state(W, device='cpu') -> torch.Tensor:
     "A state matrix as training holds it: float32, contiguous, 64-byte aligned, on `device` (a no-op for one already so)."
     W = W.detach().to(device, torch.float32).contiguous()
     # A memory-mapped tensor starts wherever its bytes lie in the file (safetensors offsets are multiples of 8 only).
-    # BLAS kernels take other code paths for unaligned data (another summation order on AVX-512 machines), so an
+    # BLAS kernels may take other code paths for unaligned data (another summation order on some processors), so an
     # unaligned matrix is copied into memory from torch's allocator, which aligns to 64 bytes: in-memory and
     # streamed states then reach the same arithmetic at the same alignment, and give bit-identical results.
     return W if W.data_ptr() % 64 == 0 else W.clone()
