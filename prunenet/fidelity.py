@@ -7,14 +7,13 @@ __all__ = ['FIDELITY_ROWS', 'SATURATE_HIGH', 'SATURATE_LOW', 'score_direction', 
            'saturated_share', 'first_step']
 
 # %% ../nbs/10a_fidelity.ipynb #fid0003
-import math, copy, statistics
+import math, copy
 import torch, pandas as pd
 from tqdm.auto import tqdm
-from .core import PrunenetError
 from .adapters import ffn_blocks, ffn_shape, n_keep
-from .policy import PrunePolicy, ExactNumerics, sample_units, authors_alpha
+from .policy import PrunePolicy, ExactNumerics, sample_units
 from .compress import choose_units
-from .signals import activation_stats, calibration_ids, weight_norms
+from .signals import activation_stats, calibration_ids, weight_norms, keep_mask
 from .data import wiki_text
 from .ablations import masked_perplexity
 
@@ -37,11 +36,6 @@ def unit_importance(model, tok, windows:int=16) -> torch.Tensor:
     return stats.mean_abs.float() * weight_norms(model)[1]
 
 # %% ../nbs/10a_fidelity.ipynb #fid0008
-def _removed(keep, d_ff:int) -> torch.Tensor:
-    m = torch.ones(len(keep), d_ff, dtype=torch.bool)
-    for l, kp in enumerate(keep): m[l, kp] = False
-    return m
-
 def fidelity_runs(model, tok, ratio:float=0.1, seeds=(1, 2, 3, 4, 5), episodes:int=20, lr:float=1e-3, windows:int=20,
                   rows:dict=None, importance:torch.Tensor=None, progress:bool=True) -> tuple:
     "Choose units for every (row, seed) on the dense model and score each choice: `(table, histories)`."
@@ -57,7 +51,7 @@ def fidelity_runs(model, tok, ratio:float=0.1, seeds=(1, 2, 3, 4, 5), episodes:i
             o = dict(o); mode = o.pop('mode')
             kw = dict(episodes=episodes, lr=lr) | o if mode == 'paper' else {}
             c = choose_units(model, ratio, mode, seed=seed, **kw)
-            rems[label] = rem = _removed(c.keep, shape.d_ff)
+            rems[label] = rem = keep_mask(c.keep, shape.d_ff) == 0      # removed units
             h, paper = c.history, mode == 'paper'
             r = dict(row=label, seed=seed, ratio=ratio, ppl=masked_perplexity(model, tok, c.keep, text, windows),
                      train_s=c.seconds['train'], steps_taken=sum(h.step_taken) if paper else None,
