@@ -67,7 +67,8 @@ def cmd_compress(args):
     from prunenet.adapters import ffn_shape, n_keep, param_count, ffn_param_count
     from prunenet.compress import compress, load_policy, save_compressed, CompressSettings, check_policy_fits, _policy_mode
     CompressSettings.for_mode(args.ratio, args.mode, seed=args.seed, episodes=args.episodes, lr=args.lr, reward=args.reward,
-                              selection=args.selection, sampling=args.sampling, numerics=args.numerics, workers=args.workers)   # before any work
+                              selection=args.selection, sampling=args.sampling, numerics=args.numerics, workers=args.workers,
+                              compensate=args.compensate, ridge=args.ridge)   # before any work
     quality = _Quality(args.eval_windows)
     out = check_out_dir(args.out, args.overwrite)
     policy = meta = None
@@ -81,7 +82,7 @@ def cmd_compress(args):
     res = compress(model, args.ratio, mode=args.mode, policy=policy, progress=not args.quiet,
                    policy_source=str(args.policy) if args.policy else None, episodes=args.episodes, lr=args.lr,
                    seed=args.seed, selection=args.selection, reward=args.reward, device=args.device, tokenizer=tok,
-                   sampling=args.sampling, numerics=args.numerics, workers=args.workers)
+                   sampling=args.sampling, numerics=args.numerics, workers=args.workers, compensate=args.compensate, ridge=args.ridge)
     t0 = time.perf_counter(); save_compressed(res, tok, out, overwrite=args.overwrite); t_save = time.perf_counter() - t0
     quality.measure(res.model, tok, 'pruned')
     r = res.report
@@ -93,6 +94,8 @@ def cmd_compress(args):
            f"{r.settings['episodes']} episodes, {_fmt_s(r.seconds['per_episode'])} each" if res.policy is not None else 'no policy (baseline)')
     print(f"\nmode {r.settings['mode']}, ratio {r.settings['ratio']}, seed {r.settings['seed']}; {how}")
     if r.settings['mode'] == 'paper': print(_numerics_line(r))
+    if r.settings.get('compensate', 'none') != 'none':
+        print(f"compensation: {r.settings['compensate']} of the kept out-projection columns (ridge {r.settings['ridge']})")
     print(f"data: {r.data}")
     sig = f"generate {_fmt_s(r.seconds['generate'])}, forward {_fmt_s(r.seconds['forward'])}, " if 'generate' in r.seconds else ''
     print(f"time: load {_fmt_s(t_load)}, {sig}train {_fmt_s(r.seconds['train'])}, select+slice "
@@ -104,21 +107,25 @@ def cmd_compress(args):
 def cmd_eval(args):
     from pathlib import Path
     from prunenet.models import load_model
-    from prunenet.evaluate import evaluate, check_tasks
+    from prunenet.evaluate import evaluate, check_tasks, Evaluation
     out = Path(args.out).expanduser()
     if out.is_dir(): raise PrunenetError(f"--out {out} is a directory; give a file name such as {out}/eval.json")
     if out.exists() and not args.overwrite: raise PrunenetError(f"{out} exists; choose another file or pass --overwrite")
     tasks = check_tasks(args.tasks)
+    ref = Evaluation.load(args.reference) if args.reference else None
     model, tok = load_model(args.model, dtype=args.dtype, device=args.device)
     ev = evaluate(model, tok, tasks=tasks, limit=args.limit, batch_size=args.batch_size, seq_len=args.seq_len,
-                  windows=args.windows, progress=not args.quiet, label=args.model or 'default')
+                  windows=args.windows, progress=not args.quiet, label=args.model or 'default', reference=ref)
     ev.settings['model'] = args.model or 'default (SmolLM2-135M-Instruct)'
     out.parent.mkdir(parents=True, exist_ok=True)
     ev.save(out)
     t = ev.table
-    print(_table([[r.task, r.metric, f'{r.value:.4g}', '' if r.stderr is None or r.stderr != r.stderr else f'{r.stderr:.3g}',
-                   '' if r.n is None or r.n != r.n else int(r.n)] for r in t.itertuples()], ['task', 'metric', 'value', 'stderr', 'n']))
-    print(f"\n{ev.settings['seconds']:.0f} s; perplexity: {args.windows} windows x {args.seq_len} tokens; written to {out}")
+    blank = lambda v: v is None or v != v
+    print(_table([[r.task, r.metric, f'{r.value:.4g}', '' if blank(r.stderr) else f'{r.stderr:.3g}', '' if blank(r.n) else int(r.n)]
+                  + ([] if ref is None else ['' if blank(r.retention) else f'{r.retention:.1%}']) for r in t.itertuples()],
+                 ['task', 'metric', 'value', 'stderr', 'n'] + ([] if ref is None else ['retention'])))
+    ppl = f"perplexity: {args.windows} windows x {args.seq_len} tokens; " if 'ppl' in tasks else ''
+    print(f"\n{ev.settings['seconds']:.0f} s; {ppl}written to {out}")
 
 # %% ../nbs/09_cli.ipynb #a9053bf9
 def _parser():
@@ -149,6 +156,10 @@ def _parser():
                         "layer (the authors' order); 'layer' draws each layer after the previous layer's step (it learns something else)")
     c.add_argument('--numerics', default=None, choices=list(NUMERICS),
                    help='paper mode: ' + '; '.join(f'{n}: {h}' for n, (_, h) in NUMERICS.items()) + ' (default: authors)')
+    c.add_argument('--compensate', default=None, choices=['none', 'refit'],
+                   help="after choosing, 'refit' re-solves the kept out-projection columns from activation statistics (the model's "
+                        "own text; the calibration text in calibrated mode); default: none")
+    c.add_argument('--ridge', type=float, default=None, help='refit: pull towards the old columns, relative to the activation energy (default 1.0)')
     c.add_argument('--workers', type=int, default=None, help="threads computing spectra in parallel (default: torch's CPU thread count, at most 4; 1 on a GPU)")
     c.add_argument('--device', default='cpu')
     c.add_argument('--dtype', default='float32')
@@ -159,9 +170,11 @@ def _parser():
     c.set_defaults(func=cmd_compress)
     e = sub.add_parser('eval', help='evaluate a model: perplexity, local and lm-eval tasks, speed, size; writes JSON')
     e.add_argument('--model', default=None, help='Hugging Face id, local directory or .gguf file (default: embedded SmolLM2-135M-Instruct)')
-    e.add_argument('--tasks', default='ppl,cloze,mmlu_dev', help='comma-separated: ppl, cloze, mmlu_dev, speed, size, paper, mmlu, ppl_wikitext2, or lm-eval task names')
+    e.add_argument('--tasks', default='ppl,cloze,mmlu_dev', help='comma-separated: ppl, cloze, mmlu_dev, bigbench (the offline BIG-bench suite), bigbench:NAME (any BIG-bench '
+                        'task), speed, size, paper, mmlu, ppl_wikitext2 (hub), or lm-eval task names')
     e.add_argument('--out', required=True, help='JSON file to write')
-    e.add_argument('--limit', type=int, default=None, help='at most this many examples per lm-eval task')
+    e.add_argument('--limit', type=int, default=None, help='at most this many examples per lm-eval task (e.g. 50 for a quick look at bigbench)')
+    e.add_argument('--reference', default=None, help="an earlier eval JSON (e.g. the dense model's): adds each figure's retention vs it")
     e.add_argument('--batch-size', type=int, default=8)
     e.add_argument('--windows', type=int, default=40, help='perplexity windows (offline text)')
     e.add_argument('--seq-len', type=int, default=256, help='perplexity window length in tokens')

@@ -23,7 +23,8 @@ from .spectral import gram, kept_gram, spectrum_from_gram, map_threads
 from .policy import PrunePolicy, sample_units, top_units, log_keep_prob, make_numerics
 from .reward import REWARDS, spectral_reward, layer_discounts, returns_to_go, MovingBaseline
 from .signals import (UnitPolicy, UnitHistory, self_signal, train_unit_policy, select_by_policy, random_keep,
-                              magnitude_keep, calibrated_keep)
+                              magnitude_keep, calibrated_keep, activation_stats, calibration_ids, importance_keep)
+from .compensate import slice_and_refit_
 
 # %% ../nbs/08_compress.ipynb #9f469c06
 MODES = {
@@ -65,6 +66,8 @@ class CompressSettings:
     gen_tokens: int = 128       # ... of this many tokens
     spectral_weight: float = 0.0  # selfgen: weight of the spectral reward `reward` added to -output error
     calib_windows: int = 16     # calibrated: windows of 256 tokens of the calibration split
+    compensate: str = 'none'    # 'refit': re-solve the kept out-projection columns from activation statistics (notebook 07a)
+    ridge: float = 1.0          # refit: pull towards the old columns, relative to the mean activation energy
     # paper mode only (its defaults, in MODES, are the authors': sampling='episode', numerics='authors'):
     sampling: str = 'layer'     # 'episode' draws every layer from the episode's starting policy, then steps layer by
                                 # layer (the authors' order); 'layer' draws each layer after the previous layer's step
@@ -96,6 +99,8 @@ class CompressSettings:
         if self.selection not in ('sample', 'topk'): raise PrunenetError(f"selection must be 'sample' or 'topk', got {self.selection!r}")
         if self.sampling not in ('layer', 'episode'): raise PrunenetError(f"sampling must be 'layer' or 'episode', got {self.sampling!r}")
         make_numerics(self.numerics)                       # an unknown name gets its one-line error here
+        if self.compensate not in ('none', 'refit'): raise PrunenetError(f"compensate must be 'none' or 'refit', got {self.compensate!r}")
+        if not float(self.ridge) >= 0: raise PrunenetError(f"ridge must be >= 0, got {self.ridge}")
         if int(self.workers) < 0: raise PrunenetError(f"workers must be >= 0, got {self.workers}")
         self.workers = int(self.workers) or (min(torch.get_num_threads(), 4) if str(self.device) == 'cpu' else 1)
         for n in ('samples', 'gen_seqs', 'gen_tokens', 'calib_windows'):
@@ -310,6 +315,7 @@ class Choice:
     seconds: dict
     data: str
     settings: CompressSettings
+    gram: object = None         # (L, d_ff, d_ff) E[a a^T] where the method measured activations (selfgen, calibrated)
 
 def choose_units(model, ratio:float, mode:str=None, policy=None, tokenizer=None, progress:bool=False, signal=None,
                  **overrides) -> Choice:
@@ -341,18 +347,23 @@ def choose_units(model, ratio:float, mode:str=None, policy=None, tokenizer=None,
         else: hist = UnitHistory()
         t1 = time.perf_counter()
         keep = select_by_policy(policy.float().eval(), sig.features, k, s.selection, s.seed)
-    else:
+        G = sig.stats.gram
+    if kind != 'selfgen': G = None
+    if kind == 'baseline':
         hist, policy, t1 = TrainingHistory(), None, t0
         if s.mode == 'random': keep, data = random_keep(model, k, s.seed), 'none'
         elif s.mode == 'magnitude': keep, data = magnitude_keep(model, k), 'none (weights only)'
         else:
             if tokenizer is None: raise PrunenetError("mode 'calibrated' reads text, so it needs the tokenizer")
-            keep = calibrated_keep(model, tokenizer, k, windows=s.calib_windows)
+            if s.compensate == 'none': keep = calibrated_keep(model, tokenizer, k, windows=s.calib_windows)
+            else:                                   # the refit needs the Gram of the same activations
+                stats = activation_stats(model, calibration_ids(tokenizer, windows=s.calib_windows).split(8))
+                keep, G = importance_keep(stats, model, k), stats.gram
             data = f'CALIBRATION DATA: {s.calib_windows} x 256 tokens of the calibration split'
     t2 = time.perf_counter()
     n_ep = len(hist.episode_seconds)
     secs.update(train=t1 - t0, per_episode=(t1 - t0) / n_ep if n_ep else None, select=t2 - t1)
-    return Choice([torch.as_tensor(x).cpu() for x in keep], policy, hist, secs, data, s)
+    return Choice([torch.as_tensor(x).cpu() for x in keep], policy, hist, secs, data, s, G)
 
 def compress(model, ratio:float, mode:str=None, policy=None, progress:bool=True, policy_source:str=None, tokenizer=None,
              **overrides) -> CompressionResult:
@@ -363,7 +374,15 @@ def compress(model, ratio:float, mode:str=None, policy=None, progress:bool=True,
     s, keep, policy_out, hist, secs, data = c.settings, c.keep, c.policy, c.history, c.seconds, c.data
     k = len(keep[0])
     t0 = time.perf_counter()
-    slice_ffn_(model, keep)
+    if s.compensate == 'refit':
+        G = c.gram
+        if G is None:                               # methods that read no activations: the model's own text, as selfgen
+            if tokenizer is None: raise PrunenetError("compensate='refit' generates text with the model, so it needs the tokenizer")
+            sig = self_signal(model, tokenizer, s.gen_seqs, s.gen_tokens, s.seed)
+            G, data = sig.stats.gram, f'{data}; refit on self-generated text: {s.gen_seqs} x {s.gen_tokens} tokens (seed {s.seed})'
+        if G is None: raise PrunenetError("the refit needs the activations' Gram matrices, too large to hold for this model")
+        slice_and_refit_(model, keep, G, s.ridge)
+    else: slice_ffn_(model, keep)
     secs['slice'] = time.perf_counter() - t0
     report = CompressionReport(
         settings=asdict(s), model=asdict(shape), k=k, params_before=before, params_after=param_count(model),

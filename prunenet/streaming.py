@@ -289,6 +289,7 @@ def compress_checkpoint(src, out, ratio:float, mode:str='paper', policy=None, ov
         raise PrunenetError(f"mode {mode!r} cannot be streamed: only 'paper' mode reads nothing but the weights; "
                             "compress other modes in memory (prunenet.compress.compress)")
     s = CompressSettings.for_mode(ratio, 'paper', **overrides)
+    if s.compensate != 'none': raise PrunenetError("streaming reads weights only; compensation (a refit from activations) needs the model in memory")
     ckpt = open_checkpoint(src)
     out = check_out_dir(out, overwrite)
     if out.resolve() == ckpt.path.resolve() or out.resolve() in ckpt.path.resolve().parents:

@@ -41,3 +41,17 @@ def test_misspelt_task_name(tmp_path):
     r = run_cli('eval', '--tasks', 'ppl,clozee', '--out', tmp_path/'e.json', '--quiet')
     _one_line_error(r, 'unknown task(s) clozee', 'did you mean cloze')
     assert not (tmp_path/'e.json').exists()
+
+@pytest.mark.parametrize('task,msg', [('bigbench:winowhyy', 'did you mean winowhy'),
+                                      ('bigbench:social_iqa', 'reserved for independent validation')])
+def test_bigbench_task_names(tmp_path, task, msg):
+    r = run_cli('eval', '--tasks', f'ppl,{task}', '--out', tmp_path/'e.json', '--quiet')
+    _one_line_error(r, msg)
+    assert not (tmp_path/'e.json').exists()
+
+def test_reference_that_is_not_an_evaluation(tmp_path):
+    (tmp_path/'ref.json').write_text('{"not": "an evaluation"}')
+    for ref in (tmp_path/'ref.json', tmp_path/'missing.json'):
+        r = run_cli('eval', '--tasks', 'ppl', '--reference', ref, '--out', tmp_path/'e.json', '--quiet')
+        _one_line_error(r, str(ref), 'is not an evaluation written by prunenet eval')
+    assert not (tmp_path/'e.json').exists()

@@ -79,6 +79,7 @@ def _tiny_policy(tmp_path):
     (['--ratio', '0.1', '--mode', 'paper', '--workers', '-1'], 'workers must be >= 0'),
     (['--ratio', '0.1', '--mode', 'selfgen', '--numerics', 'exact'], 'numerics applies to paper mode'),
     (['--ratio', '0.1', '--eval-windows', '-1'], 'eval-windows must be >= 0'),
+    (['--ratio', '0.1', '--compensate', 'refit', '--ridge', '-1'], 'ridge must be >= 0'),
     (['--ratio', '0.1', '--policy', 'TINY'], 'trained for d_model 16, d_ff 48'),
 ])
 def test_bad_input_one_line_nothing_written(tmp_path, args, msg):
@@ -138,3 +139,22 @@ def test_half_precision_models_compress(tmp_path):
             assert all(torch.isfinite(torch.tensor(r)).all() for r in res.report.history['episode_rewards'])
             assert all(torch.isfinite(p).all() for p in res.policy.parameters())
             assert [b.width for b in ffn_blocks(m)] == [33, 33]
+
+def test_refit_compensation(tmp_path, default_model):
+    "random units + refit on the model's own text: the report says so, only the out-projections' values change, it reloads."
+    from transformers import AutoModelForCausalLM
+    import copy, json, torch
+    from prunenet.adapters import ffn_blocks, slice_ffn_
+    from prunenet.compress import compress, save_compressed
+    model, tok = copy.deepcopy(default_model[0]), default_model[1]
+    res = compress(model, 0.2, 'random', compensate='refit', tokenizer=tok, gen_seqs=2, gen_tokens=32, progress=False)
+    save_compressed(res, tok, tmp_path/'refit')
+    rep = json.loads((tmp_path/'refit'/'prunenet_report.json').read_text())
+    assert rep['settings']['compensate'] == 'refit' and 'refit on self-generated text: 2 x 32 tokens' in rep['data']
+    refit = AutoModelForCausalLM.from_pretrained(tmp_path/'refit')
+    sliced = copy.deepcopy(default_model[0]); slice_ffn_(sliced, [torch.tensor(k) for k in rep['keep']])
+    for a, b in zip(ffn_blocks(refit), ffn_blocks(sliced)):
+        assert torch.equal(a.state_matrix(), b.state_matrix()) and a.out_matrix().shape == b.out_matrix().shape
+        assert not torch.equal(a.out_matrix(), b.out_matrix())
+    ids = torch.tensor([[1, 2, 3, 4]])
+    with torch.no_grad(): assert torch.equal(refit(ids).logits, res.model(ids).logits)

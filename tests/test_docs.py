@@ -43,3 +43,19 @@ def test_notebooks_are_valid_and_export_modules():
 def test_readme_in_step_with_index():
     r = subprocess.run([sys.executable, str(ROOT/'tools'/'readme.py'), '--check'], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+def test_every_notebook_opens_on_colab():
+    "A badge that opens the notebook itself on Colab, then a hidden install cell that nbdev_test skips."
+    for nb in sorted((ROOT/'nbs').glob('*.ipynb')):
+        cells = json.loads(nb.read_text())['cells']
+        assert f'colab.research.google.com/github/prunenet/prunenet/blob/main/nbs/{nb.name})' in ''.join(cells[0]['source']), nb.name
+        src = ''.join(cells[1]['source'])
+        assert cells[1]['cell_type'] == 'code' and '#| hide' in src and '#| eval: false' in src and 'google.colab' in src, nb.name
+
+def test_workflows_run_what_ci_runs():
+    wf = ROOT/'.github'/'workflows'
+    test, deploy = (yaml.safe_load((wf/f).read_text()) for f in ('test.yaml', 'deploy.yaml'))
+    assert any(s.get('run') == 'bash .ci/run' for s in test['jobs']['test']['steps'])
+    runs = ' '.join(s.get('run', '') for s in deploy['jobs']['deploy']['steps'])
+    assert 'make install' in runs and 'nbdev_docs' in runs
+    assert any(s.get('with', {}).get('publish_dir') == './_docs' for s in deploy['jobs']['deploy']['steps'])

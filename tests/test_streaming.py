@@ -67,6 +67,7 @@ def _tiny(d):
     ('tiny', dict(ratio=1.0), 'ratio must be in [0, 1)'),
     ('tiny', dict(mode='selfgen'), 'cannot be streamed'),
     ('tiny', dict(mode='magic'), 'unknown mode'),
+    ('tiny', dict(compensate='refit'), 'needs the model in memory'),
 ])
 def test_bad_input_one_line_nothing_written(tmp_path, case, kw, msg):
     from prunenet.streaming import compress_checkpoint

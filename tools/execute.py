@@ -2,7 +2,8 @@
 
 Usage: python tools/execute.py nbs/03_adapters.ipynb [...] [--flags "slow"] [--cells ID,ID]
 
-Cells flagged with a tst_flag (notest, slow, gpu) are skipped unless named in --flags, or their cell id is
+Cells with `#| eval: false` (the Colab install cell) are skipped, as nbdev_test skips them. Cells flagged with a
+tst_flag (notest, slow, gpu) are skipped unless named in --flags, or their cell id is
 listed in --cells (to run one new slow cell without re-running the others); a skipped cell keeps the outputs it
 had, so results of a slow or GPU run are not erased by a quick run. Stops at the first error
 and leaves that notebook unchanged. Runs nbdev_clean afterwards.
@@ -28,7 +29,8 @@ def execute(path, run_flags=(), cells=()):
     t0 = time.time()
     try:
         for cell in nb.cells:
-            if cell.cell_type != 'code' or (flags_of(cell.source) & skip and cell.get('id') not in cells): continue
+            if cell.cell_type != 'code' or re.search(r'^#\|\s*eval:\s*false', cell.source, re.M | re.I): continue
+            if flags_of(cell.source) & skip and cell.get('id') not in cells: continue
             shell.cell(cell)
             if shell.exc: raise SystemExit(f'{path.name}: error\n{shell.prettytb(fname=path)}')
     finally: os.chdir(cwd)
