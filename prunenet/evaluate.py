@@ -256,7 +256,10 @@ class Evaluation:
         r = self.table[(self.table.task == task) & (self.table.metric == metric)]
         return None if r.empty else float(r.value.iloc[0])
 
-    def to_dict(self): return dict(settings=self.settings, results=self.table.to_dict(orient='records'))
+    def to_dict(self):
+        "Settings and rows, with missing figures as None (JSON null), never NaN."
+        rows = [{k: None if isinstance(v, float) and v != v else v for k, v in r.items()} for r in self.table.to_dict(orient='records')]
+        return dict(settings=self.settings, results=rows)
     def save(self, path): write_json(path, self.to_dict())
 
     @classmethod
