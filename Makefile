@@ -1,6 +1,6 @@
 # prunenet: the two commands of the README.
 #   make setup   create .venv (CPU torch unless one is present), install everything, run the main job
-#   make test    check notebooks and package are in step, then nbdev_test and pytest
+#   make test    check notebooks and package are in step, then nbdev_test, pytest and the docs processors
 # `make setup VENV=` installs into the current environment instead (a GPU user keeps their torch).
 
 VENV ?= .venv
@@ -16,7 +16,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin/
 endif
 
-.PHONY: setup install demo test check nbtest pytest readme clean-nbs
+.PHONY: setup install demo test check nbtest pytest docs-proc readme clean-nbs
 setup: install demo
 
 install:
@@ -49,7 +49,12 @@ nbtest:
 pytest:
 	$(PY) -m pytest tests
 
-test: check nbtest pytest
+# The part of the docs build that needs no Quarto: nbdev's processors over every notebook, into _proc/ (they execute
+# the exported cells and the cells of imports, for the API docs). nbdev_proc_nbs would first try to install Quarto.
+docs-proc:
+	$(PY) -c "from nbdev.serve import proc_nbs; proc_nbs(n_workers=0)"
+
+test: check nbtest pytest docs-proc
 
 readme:
 	$(PY) tools/readme.py

@@ -185,10 +185,10 @@ def mask_ffn_units(model, keep):
         for h in handles: h.remove()
 
 # %% ../nbs/03_adapters.ipynb #bb15fdea
-def tiny_model(model_type:str='llama', d_model:int=16, d_ff:int=48, n_layers:int=2, seed:int=0):
+def tiny_model(model_type:str='llama', d_model:int=16, d_ff:int=48, n_layers:int=2, seed:int=0, vocab_size:int=96):
     "A tiny randomly initialised causal LM of the given `model_type`, in eval mode."
     import transformers as T
-    common = dict(num_hidden_layers=n_layers, num_attention_heads=2, vocab_size=96, hidden_size=d_model)
+    common = dict(num_hidden_layers=n_layers, num_attention_heads=2, vocab_size=vocab_size, hidden_size=d_model)
     gated = dict(common, intermediate_size=d_ff, num_key_value_heads=1, head_dim=d_model // 2)
     cfgs = {
         'llama': lambda: T.LlamaConfig(**gated), 'mistral': lambda: T.MistralConfig(**gated),
@@ -198,7 +198,7 @@ def tiny_model(model_type:str='llama', d_model:int=16, d_ff:int=48, n_layers:int
         'phi': lambda: T.PhiConfig(**common, intermediate_size=d_ff),
         'falcon': lambda: T.FalconConfig(**common, ffn_hidden_size=d_ff, bias=True),
         'gpt_neox': lambda: T.GPTNeoXConfig(**common, intermediate_size=d_ff),
-        'gpt2': lambda: T.GPT2Config(n_embd=d_model, n_layer=n_layers, n_head=2, vocab_size=96, n_positions=64, n_inner=d_ff,
+        'gpt2': lambda: T.GPT2Config(n_embd=d_model, n_layer=n_layers, n_head=2, vocab_size=vocab_size, n_positions=64, n_inner=d_ff,
                                      bos_token_id=0, eos_token_id=0),
     }
     if model_type not in cfgs: raise PrunenetError(f"no tiny configuration for {model_type!r}; use one of {', '.join(cfgs)}")

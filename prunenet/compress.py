@@ -16,7 +16,7 @@ import torch
 from tqdm.auto import tqdm
 from safetensors.torch import save_file, load_file
 import prunenet
-from .core import PrunenetError, write_json, check_out_dir
+from .core import PrunenetError, write_json, check_out_dir, on_device, shrink
 from .models import as_dtype, save_pretrained
 from .adapters import ffn_blocks, ffn_shape, n_keep, slice_ffn_, param_count, ffn_param_count, FFNShape
 from .spectral import gram, kept_gram, spectrum_from_gram, map_threads
@@ -102,6 +102,8 @@ class CompressSettings:
         if self.compensate not in ('none', 'refit'): raise PrunenetError(f"compensate must be 'none' or 'refit', got {self.compensate!r}")
         if not float(self.ridge) >= 0: raise PrunenetError(f"ridge must be >= 0, got {self.ridge}")
         if int(self.workers) < 0: raise PrunenetError(f"workers must be >= 0, got {self.workers}")
+        self.device = on_device(self.device)             # a rehearsal (notebook 00): the CPU, and short runs
+        self.episodes, self.gen_tokens = shrink(self.episodes, 2), shrink(self.gen_tokens, 16)
         self.workers = int(self.workers) or (min(torch.get_num_threads(), 4) if str(self.device) == 'cpu' else 1)
         for n in ('samples', 'gen_seqs', 'gen_tokens', 'calib_windows'):
             if int(getattr(self, n)) < 1: raise PrunenetError(f"{n} must be >= 1, got {getattr(self, n)}")

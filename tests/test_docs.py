@@ -59,3 +59,18 @@ def test_workflows_run_what_ci_runs():
     runs = ' '.join(s.get('run', '') for s in deploy['jobs']['deploy']['steps'])
     assert 'make install' in runs and 'nbdev_docs' in runs
     assert any(s.get('with', {}).get('publish_dir') == './_docs' for s in deploy['jobs']['deploy']['steps'])
+
+def _mixes_imports_and_code(src):
+    "nbdev's docs processor executes any cell holding an import (notebook or not exported); one that also computes is run in full."
+    import ast
+    if re.search(r'^#\|\s*(export|exports|exporti|exec_doc)\s*$', src, re.M) or re.search(r'^#\|\s*eval:\s*false', src, re.M): return False
+    try: tree = ast.parse(src)
+    except SyntaxError: return False
+    return any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in ast.walk(tree)) and \
+           any(not isinstance(n, (ast.Import, ast.ImportFrom)) for n in tree.body)
+
+def test_docs_processors_execute_only_imports_and_exports():
+    "So that `make docs-proc` (nbdev's processors) runs in seconds instead of re-running the notebooks' experiments."
+    bad = [f"{p.name}:{c.get('id')}" for p in sorted((ROOT/'nbs').glob('*.ipynb')) for c in json.loads(p.read_text())['cells']
+           if c['cell_type'] == 'code' and _mixes_imports_and_code(''.join(c['source']))]
+    assert not bad, f'cells mixing imports and other code (move the imports into a cell of their own): {bad}'
