@@ -47,12 +47,12 @@ nbtest:
 	$(BIN)nbdev_test --n_workers 0
 
 pytest:
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests --durations=12
 
 # The part of the docs build that needs no Quarto: nbdev's processors over every notebook, into _proc/ (they execute
 # the exported cells and the cells of imports, for the API docs). nbdev_proc_nbs would first try to install Quarto.
 docs-proc:
-	$(PY) -c "from nbdev.serve import proc_nbs; proc_nbs(n_workers=0)"
+	$(PY) -c "from nbdev.serve import proc_nbs; proc_nbs(n_workers=0, force=True)"
 
 test: check nbtest pytest docs-proc
 

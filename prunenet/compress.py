@@ -16,7 +16,7 @@ import torch
 from tqdm.auto import tqdm
 from safetensors.torch import save_file, load_file
 import prunenet
-from .core import PrunenetError, write_json, check_out_dir, on_device, shrink
+from .core import PrunenetError, write_json, check_out_dir, on_device, shrink, rehearsing
 from .models import as_dtype, save_pretrained
 from .adapters import ffn_blocks, ffn_shape, n_keep, slice_ffn_, param_count, ffn_param_count, FFNShape
 from .spectral import gram, kept_gram, spectrum_from_gram, map_threads
@@ -286,7 +286,7 @@ class CompressionResult:
 def _versions():
     import transformers
     return dict(prunenet=prunenet.__version__, torch=torch.__version__, transformers=transformers.__version__,
-                python=platform.python_version())
+                python=platform.python_version(), **({'rehearsal': True} if rehearsing() else {}))
 
 def check_policy_fits(policy, shape:FFNShape):
     "A clear error when a paper-mode policy was trained for other FFN dimensions (a UnitPolicy fits any model)."

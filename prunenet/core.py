@@ -64,7 +64,10 @@ REHEARSAL = 'PRUNENET_REHEARSAL'
 
 def rehearsing() -> bool:
     "Is this a rehearsal (`PRUNENET_REHEARSAL=1`): GPU cells run on the CPU with local stand-ins and small sizes?"
-    return os.environ.get(REHEARSAL, '0') not in ('', '0')
+    v = os.environ.get(REHEARSAL, '').strip().lower()
+    if v in ('', '0', 'false', 'no'): return False
+    if v in ('1', 'true', 'yes'): return True
+    raise PrunenetError(f"{REHEARSAL}={os.environ[REHEARSAL]!r}: use 1 (a rehearsal with stand-ins) or 0")
 
 def on_device(device):
     "`device`, except that a CUDA device means the CPU in a rehearsal."

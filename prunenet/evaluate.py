@@ -166,7 +166,7 @@ def run_lm_eval(model, tok, tasks:list, limit=None, batch_size:int=8, device:str
         tm = TaskManager(include_path=d, include_defaults=bool(hub))
         lm = HFLM(pretrained=model, tokenizer=tok, batch_size=batch_size, device=device)
         todo = [names.get(t, t) for t in runs]
-        res = simple_evaluate(model=lm, tasks=todo, task_manager=tm, limit=limit, log_samples=False, bootstrap_iters=1000,
+        res = simple_evaluate(model=lm, tasks=list(dict.fromkeys(todo)), task_manager=tm, limit=limit, log_samples=False, bootstrap_iters=1000,
                               verbosity='ERROR')
     for t, name in zip(tasks, todo):
         r, n = res['results'][name], res.get('n-samples', {}).get(name, {}).get('effective')
@@ -314,7 +314,7 @@ def check_tasks(tasks) -> list:
     unknown = [t for t in hub if t not in lm_eval_task_names()] if hub else []
     if unknown:
         near = sorted({m for t in unknown for m in difflib.get_close_matches(t, [*ours, *PAPER_TASKS, 'paper'], n=3)})
-        raise PrunenetError(f"unknown task(s) {', '.join(unknown)}; prunenet's are {', '.join(ours)}, 'bigbench' (its suite) or "
+        raise PrunenetError(f"unknown task(s) {', '.join(unknown)}; prunenet's are {', '.join(ours)}, 'ppl_wikitext2' (hub), 'bigbench' (its suite) or "
                             f"bigbench:NAME (any BIG-bench task), 'paper' ({', '.join(PAPER_TASKS)}), or any lm-eval task name" + (f"; did you mean {', '.join(near)}?" if near else ''))
     if 'ppl_wikitext2' in tasks and not rehearsing(): hub.append('ppl_wikitext2')
     if hub and not hub_reachable():
@@ -344,7 +344,8 @@ def evaluate(model, tok, tasks=('ppl', 'cloze', 'mmlu_dev'), limit=None, batch_s
     if avg is not None: table.loc[len(table)] = dict(task='bigbench', metric='average', value=avg, stderr=None, n=len(BIGBENCH_SUITE))
     if reference is not None:
         table['retention'] = [retention(Evaluation(table), reference, t, m) for t, m in zip(table.task, table.metric)]
-    settings = dict(label=label, reference=reference.settings.get('label') if reference is not None else None, tasks=tasks, limit=limit, batch_size=batch_size, ppl_seq_len=seq_len, ppl_windows=windows,
+    settings = dict(rehearsal=True) if rehearsing() else {}     # a rehearsal's figures come from stand-ins (notebook 03a)
+    settings.update(label=label, reference=reference.settings.get('label') if reference is not None else None, tasks=tasks, limit=limit, batch_size=batch_size, ppl_seq_len=seq_len, ppl_windows=windows,
                     ppl_text=text, parameters=param_count(model), dtype=str(next(model.parameters()).dtype),
                     device=str(next(model.parameters()).device), seconds=time.perf_counter() - t0,
                     created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'))
@@ -389,7 +390,7 @@ def plot_retention(df:pd.DataFrame, metrics=('ppl', 'cloze_acc'), dense_label='d
 def lm_eval_command(pretrained, tasks, out, batch_size:int=16, dtype:str='bfloat16', n_gpu:int=None) -> list:
     "Command line for lm-eval's own harness on the saved model `pretrained`: one replica per GPU (accelerate's launch)."
     tasks = _expand(tasks)
-    n = max(torch.cuda.device_count() if n_gpu is None else n_gpu, 1)
+    n = 1 if rehearsing() else max(torch.cuda.device_count() if n_gpu is None else n_gpu, 1)
     extra = []
     if rehearsing():           # the offline stand-ins, written where the subprocess finds them; CPU; a few items
         d = cache_dir()/'rehearsal'/'lm_eval_tasks'

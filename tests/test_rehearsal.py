@@ -1,26 +1,21 @@
 "Every GPU cell of every notebook, rehearsed on the CPU with local stand-ins (notebook 03a): `pytest -k rehearsal`."
-import json, re
+import os, re, subprocess, sys
 from pathlib import Path
 import pytest
+from execnb.nbio import read_nb
+from prunenet.rehearsal import gpu_cells
 
 NBS = Path(__file__).parent.parent/'nbs'
-
-def _gpu_notebooks():
-    out = []
-    for p in sorted(NBS.glob('*.ipynb')):
-        cells = json.loads(p.read_text())['cells']
-        n = sum(c['cell_type'] == 'code' and bool(re.search(r'^#\|\s*gpu\s*$', ''.join(c['source']), re.M)) for c in cells)
-        if n: out.append(pytest.param(p, n, id=p.stem))
-    return out
-
-GPU_NOTEBOOKS = _gpu_notebooks()
+GPU_NOTEBOOKS = [pytest.param(p, len(gpu_cells(read_nb(p))), id=p.stem) for p in sorted(NBS.glob('*.ipynb')) if gpu_cells(read_nb(p))]
 
 def test_rehearsal_finds_the_gpu_cells():
     names = [p.id for p in GPU_NOTEBOOKS]
     assert '10_evaluate' in names and '02_data' in names, names
 
 @pytest.mark.parametrize('nb,n', GPU_NOTEBOOKS)
-def test_rehearsal_runs_every_gpu_cell(nb, n, tmp_path):
-    from prunenet.rehearsal import rehearse
-    ran = rehearse(nb, tmp_path)
-    assert len(ran) == n
+def test_rehearsal_runs_every_gpu_cell(nb, n):
+    # a child process with the switches set before any import: the hub libraries read them once, when imported
+    env = {**os.environ, 'PRUNENET_REHEARSAL': '1', 'HF_HUB_OFFLINE': '1', 'HF_DATASETS_OFFLINE': '1', 'TRANSFORMERS_OFFLINE': '1'}
+    r = subprocess.run([sys.executable, '-m', 'prunenet.rehearsal', str(nb)], env=env, capture_output=True, text=True, timeout=1500)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-6000:]
+    assert len(re.findall(r'^\S+ \S+: [\d.]+ s$', r.stdout, re.M)) == n, r.stdout
