@@ -44,3 +44,5 @@ def test_installed_wheel_runs_from_another_directory(installed, tmp_path):
     assert r.returncode == 0 and (tmp_path/'pruned'/'config.json').exists(), r.stderr[-2000:]
     r = run('eval', '--model', tmp_path/'pruned', '--tasks', 'ppl,mmlu_dev', '--limit', '2', '--windows', '2', '--out', tmp_path/'e.json', '--quiet')
     assert r.returncode == 0 and (tmp_path/'e.json').exists(), r.stderr[-2000:]
+    r = run('export', tmp_path/'pruned', '--gguf', tmp_path/'pruned.gguf', '--type', 'f16')
+    assert r.returncode == 0 and (tmp_path/'pruned.gguf').stat().st_size > 0, r.stderr[-2000:]
