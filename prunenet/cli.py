@@ -65,7 +65,7 @@ def cmd_compress(args):
     from prunenet.core import check_out_dir
     from prunenet.models import load_model
     from prunenet.adapters import ffn_shape, n_keep, param_count, ffn_param_count
-    from prunenet.compress import compress, load_policy, save_compressed, CompressSettings, check_policy_fits, _policy_mode
+    from prunenet.compress import compress, load_policy, save_compressed, CompressSettings, check_policy_fits, policy_mode
     CompressSettings.for_mode(args.ratio, args.mode, seed=args.seed, episodes=args.episodes, lr=args.lr, reward=args.reward,
                               selection=args.selection, sampling=args.sampling, numerics=args.numerics, workers=args.workers,
                               compensate=args.compensate, ridge=args.ridge)   # before any work
@@ -75,7 +75,7 @@ def cmd_compress(args):
     if args.policy: policy, meta = load_policy(args.policy)
     t0 = time.perf_counter(); model, tok = load_model(args.model, dtype=args.dtype, device=args.device); t_load = time.perf_counter() - t0
     shape = ffn_shape(model)
-    if policy is not None: check_policy_fits(policy, shape); _policy_mode(policy, args.mode)
+    if policy is not None: check_policy_fits(policy, shape); policy_mode(policy, args.mode)
     n_keep(args.ratio, shape.d_ff)
     before = dict(params=param_count(model), ffn=ffn_param_count(model), width=shape.d_ff)
     quality.measure(model, tok, 'dense')

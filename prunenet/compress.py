@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['MODES', 'MODE_HELP', 'DEFAULT_MODE', 'POLICY_WEIGHTS', 'POLICY_META', 'REPORT_FILE', 'mode_kind', 'CompressSettings',
            'TrainingHistory', 'as_state', 'layer_spectra', 'layer_reward', 'draw_episode', 'train_policy',
-           'select_units', 'paper_units', 'CompressionReport', 'CompressionResult', 'check_policy_fits', 'Choice',
-           'choose_units', 'compress', 'policy_meta', 'save_policy', 'load_policy', 'save_compressed']
+           'select_units', 'paper_units', 'CompressionReport', 'CompressionResult', 'check_policy_fits', 'policy_mode',
+           'Choice', 'choose_units', 'compress', 'policy_meta', 'save_policy', 'load_policy', 'save_compressed']
 
 # %% ../nbs/08_compress.ipynb #2df0d866
 import time, copy, math, datetime, platform, json, statistics, warnings
@@ -294,7 +294,7 @@ def check_policy_fits(policy, shape:FFNShape):
         raise PrunenetError(f"the policy was trained for d_model {policy.d_model}, d_ff {policy.d_ff}; "
                             f"this model has d_model {shape.d_model}, d_ff {shape.d_ff}")
 
-def _policy_mode(policy, mode):
+def policy_mode(policy, mode):
     "The mode a reused policy belongs to; a clear error if `mode` says otherwise."
     own = 'paper' if isinstance(policy, PrunePolicy) else 'selfgen'
     if mode is not None and mode_kind(mode) != mode_kind(own):
@@ -322,7 +322,7 @@ class Choice:
 def choose_units(model, ratio:float, mode:str=None, policy=None, tokenizer=None, progress:bool=False, signal=None,
                  **overrides) -> Choice:
     "Choose the units to keep in every layer, without changing `model` (selfgen can reuse a precomputed `signal`)."
-    if policy is not None: mode = _policy_mode(policy, mode)
+    if policy is not None: mode = policy_mode(policy, mode)
     s = CompressSettings.for_mode(ratio, mode, **overrides)
     shape = ffn_shape(model)
     if policy is not None: check_policy_fits(policy, shape)
