@@ -388,17 +388,17 @@ def plot_retention(df:pd.DataFrame, metrics=('ppl', 'cloze_acc'), dense_label='d
 
 # %% ../nbs/10_evaluate.ipynb #1ef75fac
 def lm_eval_command(pretrained, tasks, out, batch_size:int=16, dtype:str='bfloat16', n_gpu:int=None) -> list:
-    "Command line for lm-eval's own harness on the saved model `pretrained`: one replica per GPU (accelerate's launch)."
+    "Command line for lm-eval's own harness on the saved model `pretrained`: one replica per GPU (accelerate's launch) when there are several."
     tasks = _expand(tasks)
     n = 1 if rehearsing() else max(torch.cuda.device_count() if n_gpu is None else n_gpu, 1)
-    extra = []
-    if rehearsing():           # the offline stand-ins, written where the subprocess finds them; CPU; a few items
-        d = cache_dir()/'rehearsal'/'lm_eval_tasks'
+    runs, extra = [stand_in(t) for t in tasks], []
+    if any(is_local(r) for r in runs):     # ours, BIG-bench's, or a rehearsal's stand-ins: written where the subprocess finds them
+        d = cache_dir()/'lm_eval_tasks'
         d.mkdir(parents=True, exist_ok=True)
-        runs = [stand_in(t) for t in tasks]
         names = write_tasks(d, runs)
-        tasks = list(dict.fromkeys(names.get(r, r) for r in runs))
-        extra = ['--include_path', str(d), '--limit', '4', '--device', 'cpu']
-    return ([sys.executable, '-m', 'accelerate.commands.launch'] + (['--multi_gpu'] if n > 1 else []) + [f'--num_processes={n}',
-            '-m', 'lm_eval', '--model', 'hf', '--model_args', f'pretrained={pretrained},dtype={dtype}', '--tasks', ','.join(tasks),
+        runs, extra = [names.get(r, r) for r in runs], ['--include_path', str(d)]
+    tasks = list(dict.fromkeys(runs))
+    if rehearsing(): extra += ['--limit', '4', '--device', 'cpu']
+    launch = [sys.executable, '-m', 'accelerate.commands.launch', '--multi_gpu', f'--num_processes={n}', '-m'] if n > 1 else [sys.executable, '-m']
+    return (launch + ['lm_eval', '--model', 'hf', '--model_args', f'pretrained={pretrained},dtype={dtype}', '--tasks', ','.join(tasks),
             '--batch_size', str(batch_size), '--output_path', str(out)] + extra)
