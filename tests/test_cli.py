@@ -157,4 +157,5 @@ def test_refit_compensation(tmp_path, default_model):
         assert torch.equal(a.state_matrix(), b.state_matrix()) and a.out_matrix().shape == b.out_matrix().shape
         assert not torch.equal(a.out_matrix(), b.out_matrix())
     ids = torch.tensor([[1, 2, 3, 4]])
-    with torch.no_grad(): assert torch.equal(refit(ids).logits, res.model(ids).logits)
+    for a, b in zip(ffn_blocks(refit), ffn_blocks(res.model)): assert torch.equal(a.out_matrix(), b.out_matrix())   # saved exactly
+    with torch.no_grad(): torch.testing.assert_close(refit(ids).logits, res.model(ids).logits)   # same weights; kernels may differ in rounding
