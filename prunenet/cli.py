@@ -225,7 +225,7 @@ def _parser():
     r.add_argument('--steps', type=int, default=None, help=f'optimiser steps (default {RS.steps})')
     r.add_argument('--batch-size', type=int, default=None, help=f'sequences per step (default {RS.batch_size})')
     r.add_argument('--seq-len', type=int, default=None, help=f'tokens per sequence (default {RS.seq_len})')
-    r.add_argument('--pool', type=int, default=None, help=f'sequences the dense model writes, or windows of the text (default {RS.pool})')
+    r.add_argument('--pool', type=int, default=None, help='sequences the dense model writes (default 64, reused), or windows of the text (default: as many as the steps use)')
     r.add_argument('--lr', type=float, default=None, help=f'AdamW learning rate (default {RS.lr:g})')
     r.add_argument('--rank', type=int, default=None, help=f'LoRA rank (default {RS.rank}, as the paper)')
     r.add_argument('--alpha', type=float, default=None, help=f'LoRA alpha (default {RS.alpha:g}, as the paper)')

@@ -40,7 +40,8 @@ class RecoverSettings:
     steps: int = 50
     batch_size: int = 8         # sequences per step ...
     seq_len: int = 128          # ... of this many tokens (self-generated: new tokens after the start token)
-    pool: int = 64              # sequences in the training pool (the model writes them, or windows of the text)
+    pool: int = None            # sequences in the training pool; default: 64 written by the dense model (writing costs time, so
+                                # they are reused: 50 steps x 8 = 6 passes), or as many windows of real text as the steps use (one pass)
     lr: float = 1e-3
     warmup: float = 0.05        # fraction of the steps with a linear warm-up; then linear decay to 0
     rank: int = 8               # LoRA, as in the paper: rank 8, alpha 32, on every linear layer of the decoder
@@ -63,6 +64,7 @@ class RecoverSettings:
         return s.validate()
 
     def validate(self):
+        if self.pool is None: self.pool = 64 if self.data == 'selfgen' else int(self.steps) * int(self.batch_size)
         for n in ('steps', 'batch_size', 'seq_len', 'pool', 'rank'):
             v = getattr(self, n)
             if isinstance(v, bool) or int(v) != v or int(v) < 1: raise PrunenetError(f"{n} must be a positive integer, got {v}")
