@@ -5,8 +5,9 @@
 # %% auto #0
 __all__ = ['MODES', 'MODE_HELP', 'DEFAULT_MODE', 'POLICY_WEIGHTS', 'POLICY_META', 'REPORT_FILE', 'mode_kind', 'CompressSettings',
            'TrainingHistory', 'as_state', 'layer_spectra', 'layer_reward', 'draw_episode', 'train_policy',
-           'select_units', 'paper_units', 'CompressionReport', 'CompressionResult', 'check_policy_fits', 'policy_mode',
-           'Choice', 'choose_units', 'compress', 'policy_meta', 'save_policy', 'load_policy', 'save_compressed']
+           'select_units', 'paper_units', 'CompressionReport', 'CompressionResult', 'versions', 'check_policy_fits',
+           'policy_mode', 'Choice', 'choose_units', 'compress', 'policy_meta', 'save_policy', 'load_policy',
+           'save_compressed']
 
 # %% ../nbs/08_compress.ipynb #2df0d866
 import time, copy, math, datetime, platform, json, statistics, warnings
@@ -283,10 +284,11 @@ class CompressionResult:
     policy: object              # PrunePolicy, UnitPolicy, or None for the baselines
     report: CompressionReport
 
-def _versions():
-    import transformers
+def versions() -> dict:
+    "The versions a report records (and whether it came from a rehearsal, notebook 03a)."
+    import transformers, safetensors
     return dict(prunenet=prunenet.__version__, torch=torch.__version__, transformers=transformers.__version__,
-                python=platform.python_version(), **({'rehearsal': True} if rehearsing() else {}))
+                safetensors=safetensors.__version__, python=platform.python_version(), **({'rehearsal': True} if rehearsing() else {}))
 
 def check_policy_fits(policy, shape:FFNShape):
     "A clear error when a paper-mode policy was trained for other FFN dimensions (a UnitPolicy fits any model)."
@@ -390,7 +392,7 @@ def compress(model, ratio:float, mode:str=None, policy=None, progress:bool=True,
         settings=asdict(s), model=asdict(shape), k=k, params_before=before, params_after=param_count(model),
         ffn_params_before=ffn_before, ffn_params_after=ffn_param_count(model),
         policy=policy_source or ('trained' if policy_out is not None else 'none'), data=data, history=asdict(hist),
-        seconds=secs, keep=[k_.tolist() for k_ in keep], versions=_versions(),
+        seconds=secs, keep=[k_.tolist() for k_ in keep], versions=versions(),
         created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'))
     return CompressionResult(model, policy_out, report)
 

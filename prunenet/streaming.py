@@ -21,7 +21,7 @@ from .models import quiet_hf
 from .adapters import ADAPTERS, FFNShape, n_keep, supported_architectures
 from .policy import PrunePolicy
 from .compress import (CompressSettings, TrainingHistory, train_policy, layer_spectra, CompressionReport, paper_units,
-                               check_policy_fits, policy_meta, save_policy, POLICY_WEIGHTS, POLICY_META, REPORT_FILE)
+                               check_policy_fits, policy_meta, save_policy, versions, POLICY_WEIGHTS, POLICY_META, REPORT_FILE)
 
 # %% ../nbs/12_streaming.ipynb #0a92f74e
 CONFIG_FILE, SINGLE_FILE, INDEX_FILE = 'config.json', 'model.safetensors', 'model.safetensors.index.json'
@@ -243,11 +243,6 @@ def peak_rss_bytes() -> int:
     r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return int(r if sys.platform == 'darwin' else r * 1024)
 
-def _versions() -> dict:
-    import transformers, safetensors
-    return dict(prunenet=prunenet.__version__, torch=torch.__version__, transformers=transformers.__version__,
-                safetensors=safetensors.__version__, python=platform.python_version())
-
 def _sliced_config(ckpt:Checkpoint, k:int) -> dict:
     cfg = copy.deepcopy(ckpt.config)
     node = cfg
@@ -331,7 +326,7 @@ def compress_checkpoint(src, out, ratio:float, mode:str='paper', policy=None, ov
             seconds=dict(spectra=train_s - sum(hist.episode_seconds) if hist.episode_seconds else 0.0, train=train_s,
                          per_episode=sum(hist.episode_seconds) / len(hist.episode_seconds) if hist.episode_seconds else None,
                          select=t2 - t1, write=t3 - t2, total=t3 - t_start),
-            keep=[u.tolist() for u in keep], versions=_versions(),
+            keep=[u.tolist() for u in keep], versions=versions(),
             created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
             source=str(ckpt.path), shards=len(ckpt.shards), skipped_files=skipped, peak_rss_bytes=peak_rss_bytes())
         save_policy(policy, tmp, policy_meta(report, policy))
