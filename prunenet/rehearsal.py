@@ -77,12 +77,9 @@ def rehearse(path, workdir) -> list:
     return done
 
 # %% ../nbs/03a_rehearsal.ipynb #aa59c0fc
-#| eval: false
 def main(argv=None):
-    "`python -m prunenet.rehearsal NOTEBOOK...`: rehearse each notebook's GPU cells in a temporary directory, printing each cell's time."
+    "`python -c 'from prunenet.rehearsal import main; main()' NOTEBOOK...`: rehearse each notebook's GPU cells in a temporary directory, printing each cell's time."
     import sys, tempfile
     for nb in (sys.argv[1:] if argv is None else argv):
         with tempfile.TemporaryDirectory() as d:
             for cid, s in rehearse(nb, d): print(f'{Path(nb).name} {cid}: {s:.1f} s', flush=True)
-
-if __name__ == '__main__': main()

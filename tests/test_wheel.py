@@ -46,3 +46,5 @@ def test_installed_wheel_runs_from_another_directory(installed, tmp_path):
     assert r.returncode == 0 and (tmp_path/'e.json').exists(), r.stderr[-2000:]
     r = run('export', tmp_path/'pruned', '--gguf', tmp_path/'pruned.gguf', '--type', 'f16')
     assert r.returncode == 0 and (tmp_path/'pruned.gguf').stat().st_size > 0, r.stderr[-2000:]
+    r = run('recover', tmp_path/'pruned', '--out', tmp_path/'recovered', '--steps', '2', '--pool', '2', '--seq-len', '16', '--batch-size', '1', '--quiet')
+    assert r.returncode == 0 and (tmp_path/'recovered'/'config.json').exists(), r.stderr[-2000:]
