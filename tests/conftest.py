@@ -18,3 +18,10 @@ def run_cli(*args, env=None, cwd=None):
     exe = Path(sys.executable).parent/'prunenet'
     cmd = [str(exe)] if exe.exists() else [sys.executable, '-m', 'prunenet.cli']
     return subprocess.run(cmd + [str(a) for a in args], capture_output=True, text=True, env=env, cwd=cwd, timeout=900)
+
+def one_line_error(r, *needles):
+    "The CLI failed as bad input should: exit 2, one line on stderr, naming each of `needles`."
+    assert r.returncode == 2, (r.returncode, r.stderr[-2000:])
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('prunenet: error:'), r.stderr[-2000:]
+    for n in needles: assert n in lines[0], lines[0]

@@ -1,13 +1,7 @@
 "Bad input that used to end in a traceback: one line on stderr, exit status 2, nothing written."
 import torch
 import pytest
-from conftest import run_cli
-
-def _one_line_error(r, *needles):
-    assert r.returncode == 2, (r.returncode, r.stderr[-2000:])
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith('prunenet: error:'), r.stderr[-2000:]
-    for n in needles: assert n in lines[0], lines[0]
+from conftest import run_cli, one_line_error
 
 @pytest.fixture
 def tiny_dir(tmp_path, default_model):
@@ -26,7 +20,7 @@ def test_truncated_weights_file(tiny_dir, tmp_path):
     f = d/'model.safetensors'
     f.write_bytes(f.read_bytes()[: f.stat().st_size // 2])          # a download or copy cut short
     r = run_cli('compress', '--model', d, '--ratio', '0.2', '--mode', 'paper', '--out', tmp_path/'out', '--quiet')
-    _one_line_error(r, str(d), 'cannot be read')
+    one_line_error(r, str(d), 'cannot be read')
     assert not (tmp_path/'out').exists()
 
 def test_nan_weights_in_paper_mode(tiny_dir, tmp_path):
@@ -34,24 +28,24 @@ def test_nan_weights_in_paper_mode(tiny_dir, tmp_path):
         with torch.no_grad(): m.model.layers[1].mlp.gate_proj.weight[3, 2] = float('nan')
     d = tiny_dir('nan', nan_in_layer_1)
     r = run_cli('compress', '--model', d, '--ratio', '0.2', '--mode', 'paper', '--out', tmp_path/'out', '--quiet')
-    _one_line_error(r, "layer 1's FFN weights are not finite")
+    one_line_error(r, "layer 1's FFN weights are not finite")
     assert not (tmp_path/'out').exists()
 
 def test_misspelt_task_name(tmp_path):
     r = run_cli('eval', '--tasks', 'ppl,clozee', '--out', tmp_path/'e.json', '--quiet')
-    _one_line_error(r, 'unknown task(s) clozee', 'did you mean cloze')
+    one_line_error(r, 'unknown task(s) clozee', 'did you mean cloze')
     assert not (tmp_path/'e.json').exists()
 
 @pytest.mark.parametrize('task,msg', [('bigbench:winowhyy', 'did you mean winowhy'),
                                       ('bigbench:social_iqa', 'reserved for independent validation')])
 def test_bigbench_task_names(tmp_path, task, msg):
     r = run_cli('eval', '--tasks', f'ppl,{task}', '--out', tmp_path/'e.json', '--quiet')
-    _one_line_error(r, msg)
+    one_line_error(r, msg)
     assert not (tmp_path/'e.json').exists()
 
 def test_reference_that_is_not_an_evaluation(tmp_path):
     (tmp_path/'ref.json').write_text('{"not": "an evaluation"}')
     for ref in (tmp_path/'ref.json', tmp_path/'missing.json'):
         r = run_cli('eval', '--tasks', 'ppl', '--reference', ref, '--out', tmp_path/'e.json', '--quiet')
-        _one_line_error(r, str(ref), 'is not an evaluation written by prunenet eval')
+        one_line_error(r, str(ref), 'is not an evaluation written by prunenet eval')
     assert not (tmp_path/'e.json').exists()

@@ -1,13 +1,7 @@
 "`prunenet recover`: a round trip on a tiny model with the real tokenizer, and bad input (one line, exit 2, nothing written)."
 import json
 import pytest, torch
-from conftest import run_cli
-
-def _one_line_error(r, *needles):
-    assert r.returncode == 2, (r.returncode, r.stderr[-2000:])
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith('prunenet: error:'), r.stderr[-2000:]
-    for n in needles: assert n in lines[0], lines[0]
+from conftest import run_cli, one_line_error
 
 @pytest.fixture
 def tiny(tmp_path, default_model):
@@ -64,7 +58,7 @@ def test_bad_input_one_line_nothing_written(tiny, args, msg):
     names = dict(DENSE=tiny/'dense', EMPTY=tiny/'empty', PRUNED=tiny/'pruned', MISSING=tiny/'missing.txt')
     before = sorted(p.name for p in tiny.iterdir())
     r = run_cli('recover', *SMALL, *[names.get(a, a) for a in args], '--out', tiny/'out')     # later options win
-    _one_line_error(r, msg)
+    one_line_error(r, msg)
     assert sorted(p.name for p in tiny.iterdir()) == before
 
 def test_interrupt_leaves_nothing_written(tiny, monkeypatch, capsys):
