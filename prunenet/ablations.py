@@ -17,7 +17,7 @@ from .adapters import mask_ffn_units, ffn_shape, ffn_blocks, n_keep, slice_ffn_
 from .evaluate import perplexity, evaluate, BIGBENCH_SUITE, BB
 from .bigbench import bigbench_items, split_items, chance
 from .signals import self_signal
-from .compress import choose_units
+from .compress import choose_units, apply_choice_, CompressSettings
 
 # %% ../nbs/11_ablations.ipynb #95912d03
 @dataclass
@@ -34,9 +34,11 @@ def masked_perplexity(model, tok, keep, text:str, windows:int=20, seq_len:int=25
     "Perplexity of `model` with only units `keep[l]` active in each FFN block."
     with mask_ffn_units(model, keep): return perplexity(model, tok, text, seq_len=seq_len, max_windows=windows)['perplexity']
 
-def get_signal(model, tok, seed:int, signals:dict, n_seqs:int=8, n_tokens:int=128):
-    "The self-generated signal for `seed`, computed once per (seed, n_seqs, n_tokens) and kept in `signals`."
-    key = (seed, n_seqs, n_tokens)
+def get_signal(model, tok, seed:int, signals:dict, n_seqs:int=None, n_tokens:int=None):
+    "The self-generated signal for `seed`, computed once per (seed, n_seqs, n_tokens) and kept in `signals` (default sizes: selfgen's)."
+    dflt = CompressSettings.for_mode(0.0, 'selfgen')
+    key = (seed, n_seqs or dflt.gen_seqs, n_tokens or dflt.gen_tokens)
+    n_seqs, n_tokens = key[1:]
     if key not in signals: signals[key] = self_signal(model, tok, n_seqs, n_tokens, seed)
     return signals[key]
 
@@ -45,16 +47,18 @@ def run_grid(model, tok, runs:list, text:str, windows:int=20, signals:dict=None,
     signals = {} if signals is None else signals
     rows = []
     for r in tqdm(runs, desc='runs', disable=not progress, leave=False):
-        o = dict(r.overrides)
-        sig = None
-        if r.mode == 'selfgen':
-            sig = get_signal(model, tok, r.seed, signals, o.pop('gen_seqs', 8), o.pop('gen_tokens', 128))
+        s = CompressSettings.for_mode(r.ratio, r.mode, **r.overrides)
+        sig = get_signal(model, tok, r.seed, signals, s.gen_seqs, s.gen_tokens) if s.mode == 'selfgen' else None
         t0 = time.perf_counter()
-        c = choose_units(model, r.ratio, r.mode, policy=r.policy, tokenizer=tok, signal=sig, seed=r.seed, **o)
+        c = choose_units(model, r.ratio, r.mode, policy=r.policy, tokenizer=tok, signal=sig, seed=r.seed, **r.overrides)
         t_choose = time.perf_counter() - t0
-        ppl = masked_perplexity(model, tok, c.keep, text, windows)
+        if c.settings.compensate == 'none': ppl, t_comp = masked_perplexity(model, tok, c.keep, text, windows), 0.0
+        else:                                       # compensation changes weights: a pruned copy
+            pruned = copy.deepcopy(model); apply_choice_(pruned, c, tok); t_comp = time.perf_counter() - t0 - t_choose
+            ppl = perplexity(pruned, tok, text, max_windows=windows)['perplexity']; del pruned
         rows.append(dict(label=r.label, mode=c.settings.mode, ratio=r.ratio, seed=r.seed, ppl=ppl, choose_s=t_choose,
-                         signal_s=sum(sig.seconds.values()) if sig is not None else 0.0, policy=c.policy))
+                         signal_s=sum(sig.seconds.values()) if sig is not None else 0.0, compensate=c.settings.compensate,
+                         compensate_s=t_comp, policy=c.policy))
     return pd.DataFrame(rows)
 
 def summarize(df:pd.DataFrame, by=('label', 'ratio')) -> pd.DataFrame:
@@ -80,8 +84,10 @@ TABLE_METHODS = {   # label: (mode, settings, seeded)
     'random units': ('random', {}, True),
     "paper, authors' numerics": ('paper', dict(numerics='authors'), True),
     'paper, exact numerics': ('paper', dict(numerics='exact'), True),
-    'selfgen (default)': ('selfgen', {}, True),
+    'selfgen, no compensation': ('selfgen', dict(compensate='none', gen_seqs=8), True),
+    'selfgen (default: + refit)': ('selfgen', {}, True),
     'calibrated (uses data)': ('calibrated', {}, False),
+    'calibrated + refit (uses data)': ('calibrated', dict(compensate='refit'), False),
 }
 
 def _suite_row(ev) -> dict:
@@ -117,10 +123,11 @@ def zero_shot_runs(model, tok, ratios=(0.2, 0.25, 0.3), seeds=(0, 1, 2), methods
         if spec is None: pruned, choose_s = model, 0.0
         else:
             mode, o, _ = spec
-            sig = get_signal(model, tok, s, signals) if mode == 'selfgen' else None
+            st = CompressSettings.for_mode(r, mode, **o)
+            sig = get_signal(model, tok, s, signals, st.gen_seqs, st.gen_tokens) if mode == 'selfgen' else None
             c = choose_units(model, r, mode, tokenizer=tok, signal=sig, seed=s, **o)
             choose_s = time.perf_counter() - t0 + (sum(sig.seconds.values()) if sig is not None else 0.0)
-            pruned = copy.deepcopy(model); slice_ffn_(pruned, c.keep)
+            pruned = copy.deepcopy(model); apply_choice_(pruned, c, tok)
         t1 = time.perf_counter()
         row = dict(method=lbl, ratio=r, seed=s, **_suite_row(ev(pruned)), choose_s=choose_s, eval_s=time.perf_counter() - t1)
         if spec is not None and spec[0] == 'paper':

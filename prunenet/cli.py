@@ -95,7 +95,7 @@ def cmd_compress(args):
     print(f"\nmode {r.settings['mode']}, ratio {r.settings['ratio']}, seed {r.settings['seed']}; {how}")
     if r.settings['mode'] == 'paper': print(_numerics_line(r))
     if r.settings.get('compensate', 'none') != 'none':
-        print(f"compensation: {r.settings['compensate']} of the kept out-projection columns (ridge {r.settings['ridge']})")
+        print(f"compensation: {r.settings['compensate']} (the kept out-projection columns re-solved, ridge {r.settings['ridge']})")
     print(f"data: {r.data}")
     sig = f"generate {_fmt_s(r.seconds['generate'])}, forward {_fmt_s(r.seconds['forward'])}, " if 'generate' in r.seconds else ''
     print(f"time: load {_fmt_s(t_load)}, {sig}train {_fmt_s(r.seconds['train'])}, select+slice "
@@ -180,7 +180,7 @@ def _add_export(sub):
 
 # %% ../nbs/09_cli.ipynb #a9053bf9
 def _parser():
-    from prunenet.compress import MODE_HELP, DEFAULT_MODE
+    from prunenet.compress import MODE_HELP, DEFAULT_MODE, COMPENSATIONS
     from prunenet.policy import NUMERICS
     from prunenet.recover import RECIPE_HELP, DEFAULT_RECIPE, RecoverSettings as RS
     p = argparse.ArgumentParser(prog='prunenet', description='Calibration-free structured pruning of LLM feed-forward layers (PruneNet).')
@@ -208,9 +208,10 @@ def _parser():
                         "layer (the authors' order); 'layer' draws each layer after the previous layer's step (it learns something else)")
     c.add_argument('--numerics', default=None, choices=list(NUMERICS),
                    help='paper mode: ' + '; '.join(f'{n}: {h}' for n, (_, h) in NUMERICS.items()) + ' (default: authors)')
-    c.add_argument('--compensate', default=None, choices=['none', 'refit'],
-                   help="after choosing, 'refit' re-solves the kept out-projection columns from activation statistics (the model's "
-                        "own text; the calibration text in calibrated mode); default: none")
+    c.add_argument('--compensate', default=None, choices=list(COMPENSATIONS),
+                   help="after choosing: 'refit' re-solves the kept out-projection columns from activation statistics (the model's "
+                        "own text; the calibration text in calibrated mode), 'refit+bias' adds a bias for the removed units' mean "
+                        "(LLaMA-family configs and models that have one), 'none' only slices (default: the mode's own: refit for selfgen)")
     c.add_argument('--ridge', type=float, default=None, help='refit: pull towards the old columns, relative to the activation energy (default 1.0)')
     c.add_argument('--workers', type=int, default=None, help="threads computing spectra in parallel (default: torch's CPU thread count, at most 4; 1 on a GPU)")
     c.add_argument('--device', default='cpu')

@@ -52,6 +52,7 @@ class ActivationStats:
     mean_abs: torch.Tensor          # (L, d_ff)
     mean_sq: torch.Tensor           # (L, d_ff)
     gram: torch.Tensor = None       # (L, d_ff, d_ff) E[a a^T], or None when too large
+    mean: torch.Tensor = None       # (L, d_ff) E[a] (float64): what a bias can stand in for (notebook 07a)
 
 def _forward_no_logits(model, ids):
     "Run the model for its hidden activations; skip the vocabulary projection where the model allows (262k-token vocabularies make it the dominant cost)."
@@ -66,13 +67,14 @@ def activation_stats(model, batches, gram:bool=True, max_gram_bytes:int=2**31, p
     L, d_ff = len(blocks), blocks[0].width
     if any(b.width != d_ff for b in blocks): raise PrunenetError("layers have different FFN widths")
     gram = gram and L * d_ff * d_ff * 4 <= max_gram_bytes
-    s_abs, s_sq = torch.zeros(L, d_ff, dtype=torch.float64), torch.zeros(L, d_ff, dtype=torch.float64)
+    s_abs, s_sq, s_m = (torch.zeros(L, d_ff, dtype=torch.float64) for _ in range(3))
     s_g = torch.zeros(L, d_ff, d_ff) if gram else None
     n = [0]
     def hook(l):
         def f(mod, args):
             a = args[0].detach().reshape(-1, d_ff).float()
             s_abs[l] += a.abs().sum(0).double().cpu(); s_sq[l] += a.pow(2).sum(0).double().cpu()
+            s_m[l] += a.sum(0).double().cpu()
             if gram: s_g[l] += (a.T @ a).cpu()
             if l == 0: n[0] += a.shape[0]
         return f
@@ -83,7 +85,7 @@ def activation_stats(model, batches, gram:bool=True, max_gram_bytes:int=2**31, p
     finally:
         for h in hs: h.remove()
     if n[0] == 0: raise PrunenetError("no tokens were run through the model")
-    return ActivationStats(n[0], s_abs / n[0], s_sq / n[0], s_g / n[0] if gram else None)
+    return ActivationStats(n[0], s_abs / n[0], s_sq / n[0], s_g / n[0] if gram else None, s_m / n[0])
 
 # %% ../nbs/07_signals.ipynb #f69e098c
 FEATURES = {

@@ -140,17 +140,18 @@ def test_half_precision_models_compress(tmp_path):
             assert all(torch.isfinite(p).all() for p in res.policy.parameters())
             assert [b.width for b in ffn_blocks(m)] == [33, 33]
 
-def test_refit_compensation(tmp_path, default_model):
-    "random units + refit on the model's own text: the report says so, only the out-projections' values change, it reloads."
+@pytest.mark.parametrize('how', ['refit', 'refit+bias'])
+def test_refit_compensation(tmp_path, default_model, how):
+    "random units + refit on the model's own text: the report says so, only the out-projections change, it reloads (with its bias)."
     from transformers import AutoModelForCausalLM
     import copy, json, torch
     from prunenet.adapters import ffn_blocks, slice_ffn_
     from prunenet.compress import compress, save_compressed
     model, tok = copy.deepcopy(default_model[0]), default_model[1]
-    res = compress(model, 0.2, 'random', compensate='refit', tokenizer=tok, gen_seqs=2, gen_tokens=32, progress=False)
+    res = compress(model, 0.2, 'random', compensate=how, tokenizer=tok, gen_seqs=2, gen_tokens=32, progress=False)
     save_compressed(res, tok, tmp_path/'refit')
     rep = json.loads((tmp_path/'refit'/'prunenet_report.json').read_text())
-    assert rep['settings']['compensate'] == 'refit' and 'refit on self-generated text: 2 x 32 tokens' in rep['data']
+    assert rep['settings']['compensate'] == how and 'refit on self-generated text: 2 x 32 tokens' in rep['data']
     refit = AutoModelForCausalLM.from_pretrained(tmp_path/'refit')
     sliced = copy.deepcopy(default_model[0]); slice_ffn_(sliced, [torch.tensor(k) for k in rep['keep']])
     for a, b in zip(ffn_blocks(refit), ffn_blocks(sliced)):
@@ -158,4 +159,8 @@ def test_refit_compensation(tmp_path, default_model):
         assert not torch.equal(a.out_matrix(), b.out_matrix())
     ids = torch.tensor([[1, 2, 3, 4]])
     for a, b in zip(ffn_blocks(refit), ffn_blocks(res.model)): assert torch.equal(a.out_matrix(), b.out_matrix())   # saved exactly
+    assert refit.config.mlp_bias == (how == 'refit+bias')
+    if how == 'refit+bias':
+        for a, b in zip(ffn_blocks(refit), ffn_blocks(res.model)):
+            assert torch.equal(a.out.bias, b.out.bias) and a.out.bias.abs().sum() > 0 and all(not m.bias.any() for m in a.ins)
     with torch.no_grad(): torch.testing.assert_close(refit(ids).logits, res.model(ids).logits)   # same weights; kernels may differ in rounding
