@@ -23,7 +23,8 @@ import numpy as np, scipy.stats, scipy.linalg, scipy.linalg.lapack as lapack, to
 from prunenet.models import load_model
 from prunenet.data import wiki_text
 from prunenet.adapters import ffn_blocks, ffn_shape, n_keep
-from prunenet.spectral import gram, kept_gram, spectrum_from_gram, map_threads
+from prunenet.core import map_threads
+from prunenet.spectral import gram, kept_gram, spectrum_from_gram
 from prunenet.compress import CompressSettings, train_policy, select_units
 from prunenet.policy import PrunePolicy
 from prunenet.ablations import masked_perplexity

@@ -9,7 +9,8 @@ import argparse, json, os, platform
 from pathlib import Path
 import pandas as pd, torch
 from prunenet.models import load_model
-from prunenet.evaluate import measure_speed, measure_size, random_units_
+from prunenet.evaluate import measure_speed, measure_size
+from prunenet.compress import compress
 
 def main():
     ap = argparse.ArgumentParser()
@@ -24,7 +25,7 @@ def main():
     rows = []
     for r in [0.0] + a.ratios:
         m, tok = load_model(device=a.device)
-        if r: random_units_(m, r, seed=0)
+        if r: compress(m, r, mode='random', seed=0, progress=False)
         res = measure_size(m) + measure_speed(m, tok, batch_sizes=(1, 8), prompt_len=a.prompt_len, new_tokens=a.new_tokens,
                                               reps=a.reps, warmup=a.warmup)
         rows += [dict(ratio=r, metric=x['metric'], value=x['value']) for x in res]

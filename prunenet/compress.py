@@ -17,10 +17,10 @@ import torch
 from tqdm.auto import tqdm
 from safetensors.torch import save_file, load_file
 import prunenet
-from .core import PrunenetError, write_json, check_out_dir, on_device, shrink, rehearsing
-from .models import as_dtype, save_pretrained
+from .core import PrunenetError, write_json, check_out_dir, on_device, shrink, rehearsing, as_dtype, map_threads
+from .models import save_pretrained
 from .adapters import ffn_blocks, ffn_shape, n_keep, slice_ffn_, param_count, ffn_param_count, FFNShape
-from .spectral import gram, kept_gram, spectrum_from_gram, map_threads
+from .spectral import gram, kept_gram, spectrum_from_gram
 from .policy import PrunePolicy, sample_units, top_units, log_keep_prob, make_numerics
 from .reward import REWARDS, spectral_reward, layer_discounts, returns_to_go, MovingBaseline
 from .signals import (UnitPolicy, UnitHistory, self_signal, train_unit_policy, select_by_policy, random_keep,

@@ -7,7 +7,7 @@ __all__ = ['PAPER_TASKS', 'HUB_TASKS', 'LOCAL_TASKS', 'BB', 'STAND_IN_TASKS', 'B
            'tokenizer_adds_bos', 'perplexity', 'cloze_items', 'mmlu_dev_items', 'write_local_tasks', 'is_local',
            'stand_in', 'hub_reachable', 'write_tasks', 'run_lm_eval', 'wilson', 'select_suite', 'suite_average',
            'measure_speed', 'measure_size', 'Evaluation', 'lm_eval_task_names', 'check_tasks', 'evaluate',
-           'paper_average', 'retention', 'random_units_', 'plot_retention', 'lm_eval_command']
+           'paper_average', 'retention', 'plot_retention', 'lm_eval_command']
 
 # %% ../nbs/10_evaluate.ipynb #1893afc0
 import json, math, os, re, socket, statistics, sys, tempfile, time, datetime, difflib
@@ -362,15 +362,6 @@ def retention(pruned:Evaluation, dense:Evaluation, task:str, metric:str):
     p, d = pruned.value(task, metric), dense.value(task, metric)
     if p is None or d is None: return None
     return d / p if metric == 'perplexity' else p / d
-
-# %% ../nbs/10_evaluate.ipynb #23ababd2
-def random_units_(model, ratio:float, seed:int=0):
-    "Baseline: keep k uniformly random units in every layer (in place); returns the kept indices."
-    from prunenet.adapters import ffn_shape, n_keep, slice_ffn_
-    from prunenet.signals import random_keep
-    keep = random_keep(model, n_keep(ratio, ffn_shape(model).d_ff), seed)
-    slice_ffn_(model, keep)
-    return keep
 
 # %% ../nbs/10_evaluate.ipynb #8b7471db
 def plot_retention(df:pd.DataFrame, metrics=('ppl', 'cloze_acc'), dense_label='dense'):

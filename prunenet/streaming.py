@@ -18,7 +18,7 @@ from transformers import AutoConfig
 import prunenet
 from .core import PrunenetError, atomic_dir, check_out_dir, write_json
 from .models import quiet_hf
-from .adapters import ADAPTERS, FFNShape, n_keep, supported_architectures
+from .adapters import ADAPTERS, FFNLayout, FFNShape, n_keep, supported_architectures
 from .policy import PrunePolicy
 from .compress import (CompressSettings, TrainingHistory, train_policy, layer_spectra, CompressionReport, paper_units,
                                check_policy_fits, policy_meta, save_policy, versions, POLICY_WEIGHTS, POLICY_META, REPORT_FILE)
@@ -80,27 +80,28 @@ class Checkpoint:
         "Tensor `name`, memory-mapped: its bytes are read when touched and released when it is dropped."
         with safe_open(self.path/self.tensors[name].file, framework='pt') as f: return f.get_tensor(name)
 
-    def state_name(self, l:int) -> str: return f'{self.prefix}.{l}.{self.adapter.in_names[0]}.weight'
+    @property
+    def layout(self) -> FFNLayout: return self.adapter.layout
+
+    def block(self, l:int) -> dict:
+        "The tensors of layer `l`'s FFN block that the checkpoint holds: full name -> name in the layout."
+        p = f'{self.prefix}.{l}.'
+        return {p + n: n for n in self.layout.names if p + n in self.tensors}
+
+    def state_name(self, l:int) -> str: return f'{self.prefix}.{l}.{self.layout.state}'
 
     def state_matrix(self, l:int) -> torch.Tensor:
         "Layer `l`'s state matrix (d_ff, d), one row per unit, in the stored dtype (a transposed view for Conv1D)."
-        W = self.tensor(self.state_name(l))
-        return W.T if self.adapter.conv1d else W
+        return self.layout.rows(self.layout.state, self.tensor(self.state_name(l)))
 
     def unit_dims(self, l:int) -> dict:
         "Every tensor of layer `l`'s FFN block that has a unit dimension: name -> that dimension."
-        a, p = self.adapter, f'{self.prefix}.{l}'
-        dims = {}
-        for n in a.in_names:
-            dims[f'{p}.{n}.weight'] = 1 if a.conv1d else 0
-            if f'{p}.{n}.bias' in self.tensors: dims[f'{p}.{n}.bias'] = 0
-        dims[f'{p}.{a.out_name}.weight'] = 0 if a.conv1d else 1
-        return dims
+        axes = self.layout.unit_axes
+        return {n: axes[r] for n, r in self.block(l).items() if r in axes}
 
     def ffn_names(self, l:int) -> list:
         "All tensors of layer `l`'s FFN block, the out-projection's bias (which has no unit dimension) included."
-        bias = f'{self.prefix}.{l}.{self.adapter.out_name}.bias'
-        return [*self.unit_dims(l), *([bias] if bias in self.tensors else [])]
+        return list(self.block(l))
 
 class CheckpointStates:
     "The state matrices of a checkpoint as a sequence: `states[l]` reads layer `l` only when asked."
@@ -144,12 +145,12 @@ def _find_layers(tensors:dict, text_cfg) -> tuple:
     names = set(tensors)
     for a in ADAPTERS:
         if not hasattr(text_cfg, a.size_key): continue
-        pat = re.compile(rf'(.+)\.(\d+)\.{re.escape(a.in_names[0])}\.weight')
+        pat = re.compile(rf'(.+)\.(\d+)\.{re.escape(a.layout.state)}')
         stacks = {}
         for n in names:
             if m := pat.fullmatch(n): stacks.setdefault(m[1], set()).add(int(m[2]))
         full = [(p, len(ix)) for p, ix in sorted(stacks.items()) if ix == set(range(len(ix)))
-                and all(f'{p}.{l}.{m}.weight' in names for l in ix for m in (*a.in_names, a.out_name))]
+                and all(f'{p}.{l}.{m}.weight' in names for l in ix for m in a.layout.modules)]
         if len(full) > 1:
             raise PrunenetError(f"several stacks of layers have {a.name}-style FFN blocks ({', '.join(p for p, _ in full)}); "
                                 "cannot tell which is the decoder")
@@ -182,7 +183,7 @@ def open_checkpoint(src) -> Checkpoint:
     d_ff = widths.pop()
     odd = [(n, u) for l in range(L) for n, u in sizes[l].items() if u != d_ff]
     if odd: raise PrunenetError(f"{odd[0][0]} has {odd[0][1]} units where the state matrix has {d_ff}; unexpected FFN layout")
-    d_model = tensors[ckpt.state_name(0)].shape[0 if a.conv1d else 1]
+    d_model = tensors[ckpt.state_name(0)].numel // d_ff        # the state matrix is d_ff x d
     ckpt.shape = FFNShape(a.name, getattr(text, 'model_type', '?'), L, d_model, d_ff)
     return ckpt
 
@@ -198,26 +199,29 @@ def _raw_bytes(x:torch.Tensor):
     "The bytes of `x` (little-endian, row-major) as a NumPy uint8 array."
     return x.contiguous().reshape(-1).view(torch.uint8).numpy()
 
-def write_shard(ckpt:Checkpoint, file:str, dst, keep_of:dict) -> int:
-    "Write shard `file` of `ckpt` to `dst` one tensor at a time, slicing those in `keep_of` (name -> (dim, units)); returns data bytes."
+def write_shard(ckpt:Checkpoint, file:str, dst, keep:list) -> int:
+    "Write shard `file` of `ckpt` to `dst` one tensor at a time, keeping units `keep[l]` of layer `l`'s FFN block; returns data bytes."
     if sys.byteorder != 'little': raise PrunenetError("writing safetensors needs a little-endian machine")
     items = sorted(((n, t) for n, t in ckpt.tensors.items() if t.file == file), key=lambda it: it[1].start)
+    lay = ckpt.layout
+    sliced = {n: (l, r) for l in range(ckpt.n_layers) for n, r in ckpt.block(l).items() if r in lay.unit_axes}
     header, off = {}, 0
     if ckpt.metadata[file] is not None: header['__metadata__'] = ckpt.metadata[file]
     for n, t in items:
         shape, nb = list(t.shape), t.nbytes
-        if n in keep_of:
-            dim, units = keep_of[n]
-            nb, shape[dim] = nb // shape[dim] * len(units), len(units)
+        if n in sliced:
+            l, r = sliced[n]
+            dim, k = lay.unit_axes[r], len(keep[l])
+            nb, shape[dim] = nb // shape[dim] * k, k
         header[n] = dict(dtype=t.dtype, shape=shape, data_offsets=[off, off + nb]); off += nb
     raw = json.dumps(header, separators=(',', ':')).encode()
     raw += b' ' * (-len(raw) % 8)
     with open(dst, 'wb') as out, open(ckpt.path/file, 'rb') as src:
         out.write(struct.pack('<Q', len(raw))); out.write(raw)
         for n, t in items:
-            if n in keep_of:
-                dim, units = keep_of[n]
-                b = _raw_bytes(ckpt.tensor(n).index_select(dim, units))
+            if n in sliced:
+                l, r = sliced[n]
+                b = _raw_bytes(lay.take(r, ckpt.tensor(n), keep[l]))
                 start, end = header[n]['data_offsets']
                 if b.nbytes != end - start: raise RuntimeError(f"{n}: {b.nbytes} bytes, the header says {end - start}")
                 out.write(b.data); del b
@@ -307,13 +311,12 @@ def compress_checkpoint(src, out, ratio:float, mode:str='paper', policy=None, ov
     t1 = time.perf_counter()
     keep = paper_units(policy, states, k, s, hist)
     t2 = time.perf_counter()
-    keep_of = {n: (dim, keep[l]) for l in range(L) for n, dim in ckpt.unit_dims(l).items()}
     before = sum(t.numel for t in T.values())
     ffn_before = sum(T[n].numel for l in range(L) for n in ckpt.ffn_names(l))
     with atomic_dir(out, overwrite) as tmp:
         total = 0
         for f in tqdm(ckpt.shards, desc='writing shards', disable=not progress, leave=False):
-            total += write_shard(ckpt, f, tmp/f, keep_of)
+            total += write_shard(ckpt, f, tmp/f, keep)
         write_json(tmp/CONFIG_FILE, _sliced_config(ckpt, k))
         if ckpt.index is not None: write_json(tmp/INDEX_FILE, _sliced_index(ckpt, total, before - removed))
         skipped = _copy_other_files(ckpt, tmp)

@@ -27,12 +27,13 @@ def test_eval_refuses_hub_tasks_offline(tmp_path):
 
 def test_pruned_model_is_worse_but_finite(default_model):
     from prunenet.models import load_model
-    from prunenet.evaluate import perplexity, random_units_
+    from prunenet.evaluate import perplexity
+    from prunenet.compress import compress
     from prunenet.data import wiki_text
     model, tok = load_model()
     text = wiki_text('test')
     dense = perplexity(model, tok, text, max_windows=4)['perplexity']
-    random_units_(model, 0.3, seed=0)
+    compress(model, 0.3, mode='random', seed=0, progress=False)
     pruned = perplexity(model, tok, text, max_windows=4)['perplexity']
     assert math.isfinite(pruned) and pruned > dense
 
