@@ -20,7 +20,8 @@ def test_default_mode_is_selfgen_and_beats_random(default_run, default_model):
     out, r = default_run
     assert 'mode selfgen' in r.stdout and 'self-generated' in r.stdout
     rep = json.loads((out/'prunenet_report.json').read_text())
-    assert rep['settings']['mode'] == 'selfgen' and rep['data'].startswith('self-generated')
+    assert rep['settings']['mode'] == 'selfgen' and rep['data'].startswith('self-generated: 64 x 128 tokens')
+    assert rep['settings']['compensate'] == 'refit' and 'compensation: refit' in r.stdout
     assert rep['seconds']['generate'] > 0 and len(rep['history']['topk_error']) == rep['settings']['episodes']
     meta = json.loads((out/'prunenet_policy.json').read_text())
     assert meta['kind'] == 'unit' and meta['mode'] == 'selfgen'
