@@ -328,7 +328,7 @@ def _reloaded_ppl(model, pruned, tok, text, windows) -> dict:
 
 def recovery_runs(model, tok, pruned=(('selfgen', 0.3),), recipes=RUN_RECIPES, seeds=(0,), windows:int=20, items:int=None,
                   results=None, progress:bool=False, cache:dict=None, **overrides) -> pd.DataFrame:
-    "Prune `model` (a copy) by each (mode, ratio) of `pruned` (seed 0), recover it by each recipe and seed; test-split perplexity "
+    "Prune `model` (a copy) by each (mode, ratio[, compress settings]) of `pruned` (seed 0), recover it by each recipe and seed; test-split perplexity "
     "(and, for seed 0, the BIG-bench suite on `items` items per task) before and after. Finished runs are kept in `results` (JSON); "
     "pruned models and pools are kept in `cache` (a dict) for the next call."
     from prunenet.compress import compress
@@ -357,12 +357,12 @@ def recovery_runs(model, tok, pruned=(('selfgen', 0.3),), recipes=RUN_RECIPES, s
         return dict(row, eval_s=t()['wall'])
     if ('dense', 0.0, 'none', 0) not in have: record(dict(mode='dense', ratio=0.0, recipe='none', seed=0, **quality(model)))
     cache = {} if cache is None else cache
-    for mode, ratio in pruned:
+    for mode, ratio, *how in pruned:
         todo = [(n, s) for n in recipes for s in seeds if (mode, ratio, n, s) not in have]
         if not todo and (mode, ratio, 'none', 0) in have: continue
         t = _timer()
         if ('pruned', mode, ratio) not in cache:
-            with quiet_hf(): cache['pruned', mode, ratio] = compress(copy.deepcopy(model), ratio, mode, tokenizer=tok, progress=False, seed=0).model
+            with quiet_hf(): cache['pruned', mode, ratio] = compress(copy.deepcopy(model), ratio, mode, tokenizer=tok, progress=False, seed=0, **(how[0] if how else {})).model
         p, compress_s = cache['pruned', mode, ratio], t()
         if (mode, ratio, 'none', 0) not in have:
             record(dict(mode=mode, ratio=ratio, recipe='none', seed=0, compress_s=compress_s['wall'], **quality(p)))
