@@ -17,7 +17,7 @@ from .adapters import mask_ffn_units, ffn_shape, ffn_blocks, n_keep, slice_ffn_
 from .evaluate import perplexity, evaluate, BIGBENCH_SUITE, BB
 from .bigbench import bigbench_items, split_items, chance
 from .signals import self_signal
-from .compress import choose_units, apply_choice_, CompressSettings
+from .compress import choose_units, apply_choice_, CompressSettings, TrainingHistory, get_method
 
 # %% ../nbs/11_ablations.ipynb #95912d03
 @dataclass
@@ -48,7 +48,7 @@ def run_grid(model, tok, runs:list, text:str, windows:int=20, signals:dict=None,
     rows = []
     for r in tqdm(runs, desc='runs', disable=not progress, leave=False):
         s = CompressSettings.for_mode(r.ratio, r.mode, **r.overrides)
-        sig = get_signal(model, tok, r.seed, signals, s.gen_seqs, s.gen_tokens) if s.mode == 'selfgen' else None
+        sig = get_signal(model, tok, r.seed, signals, s.gen_seqs, s.gen_tokens) if get_method(s.mode).reads_signal else None
         t0 = time.perf_counter()
         c = choose_units(model, r.ratio, r.mode, policy=r.policy, tokenizer=tok, signal=sig, seed=r.seed, **r.overrides)
         t_choose = time.perf_counter() - t0
@@ -124,13 +124,13 @@ def zero_shot_runs(model, tok, ratios=(0.2, 0.25, 0.3), seeds=(0, 1, 2), methods
         else:
             mode, o, _ = spec
             st = CompressSettings.for_mode(r, mode, **o)
-            sig = get_signal(model, tok, s, signals, st.gen_seqs, st.gen_tokens) if mode == 'selfgen' else None
+            sig = get_signal(model, tok, s, signals, st.gen_seqs, st.gen_tokens) if get_method(mode).reads_signal else None
             c = choose_units(model, r, mode, tokenizer=tok, signal=sig, seed=s, **o)
             choose_s = time.perf_counter() - t0 + (sum(sig.seconds.values()) if sig is not None else 0.0)
             pruned = copy.deepcopy(model); apply_choice_(pruned, c, tok)
         t1 = time.perf_counter()
         row = dict(method=lbl, ratio=r, seed=s, **_suite_row(ev(pruned)), choose_s=choose_s, eval_s=time.perf_counter() - t1)
-        if spec is not None and spec[0] == 'paper':
+        if spec is not None and c.policy is not None and isinstance(c.history, TrainingHistory):     # optimiser steps: paper's trainer
             h = c.history
             row.update(steps_taken=sum(h.steps_taken), steps_tried=sum(h.steps_taken) + sum(h.steps_skipped))
         record(row)
@@ -168,4 +168,3 @@ def plot_zero_shot(df:pd.DataFrame, chance_avg:float=None, ax=None):
     ax.set(ylabel='suite average (%)')
     ax.legend(fontsize=7, frameon=False, loc='upper left', bbox_to_anchor=(1.0, 1.0))
     return ax
-

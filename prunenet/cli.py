@@ -65,7 +65,7 @@ def cmd_compress(args):
     from prunenet.core import check_out_dir
     from prunenet.models import load_model
     from prunenet.adapters import ffn_shape, n_keep, param_count, ffn_param_count
-    from prunenet.compress import compress, load_policy, save_compressed, CompressSettings, check_policy_fits, policy_mode
+    from prunenet.compress import compress, load_policy, save_compressed, CompressSettings, check_policy_fits, policy_mode, get_method
     CompressSettings.for_mode(args.ratio, args.mode, seed=args.seed, episodes=args.episodes, lr=args.lr, reward=args.reward,
                               selection=args.selection, sampling=args.sampling, numerics=args.numerics, workers=args.workers,
                               compensate=args.compensate, ridge=args.ridge)   # before any work
@@ -93,7 +93,7 @@ def cmd_compress(args):
     how = (f"policy from {args.policy}, trained at ratio {meta.get('trained_ratio')} (no training now)" if policy is not None else
            f"{r.settings['episodes']} episodes, {_fmt_s(r.seconds['per_episode'])} each" if res.policy is not None else 'no policy (baseline)')
     print(f"\nmode {r.settings['mode']}, ratio {r.settings['ratio']}, seed {r.settings['seed']}; {how}")
-    if r.settings['mode'] == 'paper': print(_numerics_line(r))
+    if 'numerics' in get_method(r.settings['mode']).own_settings: print(_numerics_line(r))
     if r.settings.get('compensate', 'none') != 'none':
         print(f"compensation: {r.settings['compensate']} (the kept out-projection columns re-solved, ridge {r.settings['ridge']})")
     print(f"data: {r.data}")
@@ -180,7 +180,7 @@ def _add_export(sub):
 
 # %% ../nbs/09_cli.ipynb #a9053bf9
 def _parser():
-    from prunenet.compress import MODE_HELP, DEFAULT_MODE, COMPENSATIONS
+    from prunenet.compress import METHODS, DEFAULT_MODE, COMPENSATIONS
     from prunenet.policy import NUMERICS
     from prunenet.recover import RECIPE_HELP, DEFAULT_RECIPE, RecoverSettings as RS
     p = argparse.ArgumentParser(prog='prunenet', description='Calibration-free structured pruning of LLM feed-forward layers (PruneNet).')
@@ -197,7 +197,7 @@ def _parser():
     c.add_argument('--out', required=True, help='output directory (must be empty unless --overwrite)')
     c.add_argument('--policy', default=None, help='a saved policy (directory or file) to prune with, without training')
     c.add_argument('--mode', default=None,
-                   help='; '.join(f'{m}: {h}' for m, h in MODE_HELP.items()) + f' (default: {DEFAULT_MODE}, or the mode of --policy)')
+                   help='; '.join(f'{m.name}: {m.help}' for m in METHODS.values()) + f' (default: {DEFAULT_MODE}, or the mode of --policy)')
     c.add_argument('--episodes', type=int, default=None)
     c.add_argument('--lr', type=float, default=None)
     c.add_argument('--seed', type=int, default=0)

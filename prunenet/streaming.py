@@ -8,20 +8,18 @@ __all__ = ['CONFIG_FILE', 'SINGLE_FILE', 'INDEX_FILE', 'TensorInfo', 'read_heade
            'compress_checkpoint']
 
 # %% ../nbs/12_streaming.ipynb #065c17c2
-import copy, datetime, json, math, platform, re, shutil, struct, sys, time
-from dataclasses import dataclass, field, asdict
+import copy, json, math, re, shutil, struct, sys, time
+from dataclasses import dataclass, field
 from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 from safetensors import safe_open
 from transformers import AutoConfig
-import prunenet
 from .core import PrunenetError, atomic_dir, check_out_dir, write_json
 from .models import quiet_hf
 from .adapters import ADAPTERS, FFNLayout, FFNShape, n_keep, supported_architectures
-from .policy import PrunePolicy
-from .compress import (CompressSettings, TrainingHistory, train_policy, layer_spectra, CompressionReport, paper_units,
-                               check_policy_fits, policy_meta, save_policy, versions, POLICY_WEIGHTS, POLICY_META, REPORT_FILE)
+from .compress import (CompressSettings, METHODS, get_method, policy_mode, train_policy, layer_spectra, CompressionReport,
+                               policy_meta, save_policy, POLICY_WEIGHTS, POLICY_META, REPORT_FILE)
 
 # %% ../nbs/12_streaming.ipynb #0a92f74e
 CONFIG_FILE, SINGLE_FILE, INDEX_FILE = 'config.json', 'model.safetensors', 'model.safetensors.index.json'
@@ -281,13 +279,13 @@ def _check_disk(out:Path, need:int):
 # %% ../nbs/12_streaming.ipynb #6d73cc39
 def compress_checkpoint(src, out, ratio:float, mode:str='paper', policy=None, overwrite:bool=False, progress:bool=True,
                         policy_source:str=None, **overrides) -> StreamReport:
-    "Compress the safetensors checkpoint `src` into `out` in paper mode, reading and writing one tensor at a time."
+    "Compress the safetensors checkpoint `src` into `out` with a method that streams, reading and writing one tensor at a time."
     t_start = time.perf_counter()
-    if mode not in (None, 'paper'):
-        CompressSettings.for_mode(ratio, mode)           # an unknown mode gets its own message
-        raise PrunenetError(f"mode {mode!r} cannot be streamed: only 'paper' mode reads nothing but the weights; "
-                            "compress other modes in memory (prunenet.compress.compress)")
-    s = CompressSettings.for_mode(ratio, 'paper', **overrides)
+    m, streamers = get_method(mode or 'paper'), [x for x in METHODS.values() if x.streams]
+    if not m.streams:
+        raise PrunenetError(f"mode {m.name!r} cannot be streamed: only {' or '.join(repr(x.name) for x in streamers)} mode reads "
+                            "nothing but the weights; compress other modes in memory (prunenet.compress.compress)")
+    s = CompressSettings.for_mode(ratio, m.name, **overrides)
     if s.compensate != 'none': raise PrunenetError("streaming reads weights only; compensation (a refit from activations) needs the model in memory")
     ckpt = open_checkpoint(src)
     out = check_out_dir(out, overwrite)
@@ -295,43 +293,34 @@ def compress_checkpoint(src, out, ratio:float, mode:str='paper', policy=None, ov
         raise PrunenetError(f"output {out} would replace the checkpoint being read; choose another directory")
     k = n_keep(s.ratio, ckpt.shape.d_ff)
     if policy is not None:
-        if not isinstance(policy, PrunePolicy):
-            raise PrunenetError(f"a {type(policy).__name__} is not a paper-mode policy; only paper-mode policies (PrunePolicy) can be streamed")
-        check_policy_fits(policy, ckpt.shape)
+        if not any(x.policy_class is not None and isinstance(policy, x.policy_class) for x in streamers):
+            classes = ', '.join(x.policy_class.__name__ for x in streamers if x.policy_class is not None)
+            names = ' or '.join(x.name for x in streamers)
+            raise PrunenetError(f"a {type(policy).__name__} is not a {names}-mode policy; only {names}-mode policies ({classes}) can be streamed")
+        policy_mode(policy, m.name); m.check_fits(policy, ckpt.shape)
     L, T = ckpt.n_layers, ckpt.tensors
     unit_dims = {n: dim for l in range(L) for n, dim in ckpt.unit_dims(l).items()}
     removed = sum(T[n].numel // T[n].shape[dim] * (T[n].shape[dim] - k) for n, dim in unit_dims.items())
     removed_bytes = sum(T[n].nbytes // T[n].shape[dim] * (T[n].shape[dim] - k) for n, dim in unit_dims.items())
     _check_disk(out, sum(t.nbytes for t in T.values()) - removed_bytes)
-    states = CheckpointStates(ckpt)
 
-    t0 = time.perf_counter()
-    if policy is None: policy, hist = train_policy_streaming(states, k, s, progress=progress)
-    else: hist = TrainingHistory()
-    t1 = time.perf_counter()
-    keep = paper_units(policy, states, k, s, hist)
+    c = m.choose_streamed(CheckpointStates(ckpt), k, s, policy, progress)
     t2 = time.perf_counter()
     before = sum(t.numel for t in T.values())
     ffn_before = sum(T[n].numel for l in range(L) for n in ckpt.ffn_names(l))
     with atomic_dir(out, overwrite) as tmp:
         total = 0
         for f in tqdm(ckpt.shards, desc='writing shards', disable=not progress, leave=False):
-            total += write_shard(ckpt, f, tmp/f, keep)
+            total += write_shard(ckpt, f, tmp/f, c.keep)
         write_json(tmp/CONFIG_FILE, _sliced_config(ckpt, k))
         if ckpt.index is not None: write_json(tmp/INDEX_FILE, _sliced_index(ckpt, total, before - removed))
         skipped = _copy_other_files(ckpt, tmp)
         t3 = time.perf_counter()
-        train_s = t1 - t0
-        report = StreamReport(
-            settings=asdict(s), model=asdict(ckpt.shape), k=k, params_before=before, params_after=before - removed,
-            ffn_params_before=ffn_before, ffn_params_after=ffn_before - removed,
-            policy=policy_source or 'trained', data='none (weights only)', history=asdict(hist),
-            seconds=dict(spectra=train_s - sum(hist.episode_seconds) if hist.episode_seconds else 0.0, train=train_s,
-                         per_episode=sum(hist.episode_seconds) / len(hist.episode_seconds) if hist.episode_seconds else None,
-                         select=t2 - t1, write=t3 - t2, total=t3 - t_start),
-            keep=[u.tolist() for u in keep], versions=versions(),
-            created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
-            source=str(ckpt.path), shards=len(ckpt.shards), skipped_files=skipped, peak_rss_bytes=peak_rss_bytes())
-        save_policy(policy, tmp, policy_meta(report, policy))
+        train_s, ep = c.seconds['train'], c.history.episode_seconds
+        report = StreamReport.of(c, ckpt.shape, (before, before - removed), (ffn_before, ffn_before - removed),
+                                 dict(spectra=train_s - sum(ep) if ep else 0.0, train=train_s, per_episode=sum(ep) / len(ep) if ep else None,
+                                      select=c.seconds['select'], write=t3 - t2, total=t3 - t_start), policy_source,
+                                 source=str(ckpt.path), shards=len(ckpt.shards), skipped_files=skipped, peak_rss_bytes=peak_rss_bytes())
+        if c.policy is not None: save_policy(c.policy, tmp, policy_meta(report, c.policy))
         report.save(tmp/REPORT_FILE)
     return report
