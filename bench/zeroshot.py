@@ -1,5 +1,5 @@
 """The paper's table at small scale: the default model at the paper's ratios 0.2 / 0.25 / 0.3, rows dense, random
-units, `paper` with the authors' numerics and with exact numerics, `selfgen` (default) and the calibrated reference;
+units, `paper` with the authors' numerics and with exact numerics, `selfgen` (its choice alone, and the default with its refit) and the calibrated reference (alone, and refit);
 columns the offline BIG-bench suite's accuracies (test parts), their average, retention vs dense, perplexity.
 
 It runs `prunenet.ablations.zero_shot_runs`, the function the ablations notebook's table cell runs; finished runs are
