@@ -74,3 +74,9 @@ def test_docs_processors_execute_only_imports_and_exports():
     bad = [f"{p.name}:{c.get('id')}" for p in sorted((ROOT/'nbs').glob('*.ipynb')) for c in json.loads(p.read_text())['cells']
            if c['cell_type'] == 'code' and _mixes_imports_and_code(''.join(c['source']))]
     assert not bad, f'cells mixing imports and other code (move the imports into a cell of their own): {bad}'
+
+def test_no_notebook_silences_transformers_on_its_own():
+    "Progress bars are switched off in one place (tools/execute.py, which writes the docs' outputs), not per notebook."
+    hits = [p.name for p in sorted((ROOT/'nbs').glob('*.ipynb')) if '_hf_logging' in p.read_text()]
+    assert not hits, hits
+    assert 'HF_HUB_DISABLE_PROGRESS_BARS' in (ROOT/'tools'/'execute.py').read_text()

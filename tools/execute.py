@@ -9,6 +9,9 @@ had, so results of a slow or GPU run are not erased by a quick run. Stops at the
 and leaves that notebook unchanged. Runs nbdev_clean afterwards.
 """
 import os, re, sys, subprocess, time
+# The docs show outputs without download and loading bars. Set here, before anything imports huggingface_hub (transformers
+# reads the same switch), instead of a hidden cell in every notebook; a reader running a notebook sees the bars.
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 from pathlib import Path
 from execnb.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell
