@@ -25,9 +25,10 @@ from prunenet.data import wiki_text
 from prunenet.adapters import ffn_blocks, ffn_shape, n_keep
 from prunenet.core import map_threads
 from prunenet.spectral import gram, kept_gram, spectrum_from_gram
-from prunenet.compress import CompressSettings, train_policy, select_units
+from prunenet.compress import CompressSettings
+from prunenet.train import train_policy, select_units
 from prunenet.policy import PrunePolicy
-from prunenet.ablations import masked_perplexity
+from prunenet.evaluate import masked_perplexity
 
 def authors_style_episode(model, policy, opt, k, gamma=0.99, g=None):
     "One episode as the authors' code structures it (costs included), with the same update rule."

@@ -21,7 +21,7 @@ from prunenet.models import load_model
 from prunenet.data import wiki_text
 from prunenet.evaluate import perplexity
 from prunenet.compress import compress, choose_units, save_compressed, DEFAULT_MODE
-from prunenet.ablations import masked_perplexity
+from prunenet.evaluate import masked_perplexity
 
 DEFAULT, SELECTION, CAL, CAL_REFIT = (f'default ({DEFAULT_MODE} + refit, no data)', f'{DEFAULT_MODE}, selection only (no refit)',
                                       'calibrated (uses data)', 'calibrated + refit (uses data)')

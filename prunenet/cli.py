@@ -180,7 +180,7 @@ def _add_export(sub):
 
 # %% ../nbs/09_cli.ipynb #a9053bf9
 def _parser():
-    from prunenet.compress import METHODS, DEFAULT_MODE, COMPENSATIONS
+    from prunenet.compress import methods, DEFAULT_MODE, COMPENSATIONS
     from prunenet.policy import NUMERICS
     from prunenet.recover import RECIPE_HELP, DEFAULT_RECIPE, RecoverSettings as RS
     p = argparse.ArgumentParser(prog='prunenet', description='Calibration-free structured pruning of LLM feed-forward layers (PruneNet).')
@@ -197,7 +197,7 @@ def _parser():
     c.add_argument('--out', required=True, help='output directory (must be empty unless --overwrite)')
     c.add_argument('--policy', default=None, help='a saved policy (directory or file) to prune with, without training')
     c.add_argument('--mode', default=None,
-                   help='; '.join(f'{m.name}: {m.help}' for m in METHODS.values()) + f' (default: {DEFAULT_MODE}, or the mode of --policy)')
+                   help='; '.join(f'{m.name}: {m.help}' for m in sorted(methods().values(), key=lambda m: m.name != DEFAULT_MODE)) + f' (default: {DEFAULT_MODE}, or the mode of --policy)')
     c.add_argument('--episodes', type=int, default=None)
     c.add_argument('--lr', type=float, default=None)
     c.add_argument('--seed', type=int, default=0)

@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['PAPER_TASKS', 'HUB_TASKS', 'LOCAL_TASKS', 'BB', 'STAND_IN_TASKS', 'BIGBENCH_CANDIDATES', 'BIGBENCH_SUITE',
-           'tokenizer_adds_bos', 'perplexity', 'cloze_items', 'mmlu_dev_items', 'write_local_tasks', 'is_local',
-           'stand_in', 'hub_reachable', 'write_tasks', 'run_lm_eval', 'wilson', 'select_suite', 'suite_average',
-           'measure_speed', 'measure_size', 'Evaluation', 'lm_eval_task_names', 'check_tasks', 'evaluate',
-           'paper_average', 'retention', 'plot_retention', 'lm_eval_command']
+           'tokenizer_adds_bos', 'start_token', 'perplexity', 'masked_perplexity', 'cloze_items', 'mmlu_dev_items',
+           'write_local_tasks', 'is_local', 'stand_in', 'hub_reachable', 'write_tasks', 'run_lm_eval', 'wilson',
+           'select_suite', 'suite_average', 'measure_speed', 'measure_size', 'Evaluation', 'lm_eval_task_names',
+           'check_tasks', 'evaluate', 'paper_average', 'retention', 'plot_retention', 'lm_eval_command']
 
 # %% ../nbs/10_evaluate.ipynb #1893afc0
 import json, math, os, re, socket, statistics, sys, tempfile, time, datetime, difflib
@@ -19,13 +19,22 @@ from tqdm.auto import tqdm
 from .core import PrunenetError, write_json, cache_dir, rehearsing, shrink
 from .data import load_text, wiki_text
 from .bigbench import lm_eval_yaml, bigbench_items, task_files, task_metric, chance, split_items, write_bigbench_tasks, N_VALIDATION
-from .adapters import param_count
+from .adapters import param_count, text_config, mask_ffn_units
 
 # %% ../nbs/10_evaluate.ipynb #f6d15dad
 def tokenizer_adds_bos(tok) -> bool:
     "Does the tokenizer put a BOS token in front of plain text by itself?"
     ids = tok('a').input_ids
     return tok.bos_token_id is not None and len(ids) > 0 and ids[0] == tok.bos_token_id
+
+def start_token(model, tok=None) -> int:
+    "The id every generated sequence starts from: BOS if there is one, else EOS."
+    cfg = text_config(model)
+    for t in (getattr(tok, 'bos_token_id', None), getattr(cfg, 'bos_token_id', None), getattr(tok, 'eos_token_id', None),
+              getattr(cfg, 'eos_token_id', None)):
+        if isinstance(t, (list, tuple)): t = t[0] if t else None
+        if t is not None: return int(t)
+    raise PrunenetError("the model has neither a BOS nor an EOS token to start generating from; pass a tokenizer that has one")
 
 @torch.no_grad()
 def perplexity(model, tok, text:str, seq_len:int=256, stride:int=None, max_windows:int=None, bos='auto',
@@ -51,6 +60,10 @@ def perplexity(model, tok, text:str, seq_len:int=256, stride:int=None, max_windo
             nll -= scored.sum().item(); count += scored.numel()
     return dict(perplexity=math.exp(nll / count), nll=nll / count, tokens=count, windows=len(starts),
                 seq_len=seq_len, stride=stride, bos=add_bos)
+
+def masked_perplexity(model, tok, keep, text:str, windows:int=20, seq_len:int=256) -> float:
+    "Perplexity of `model` with only units `keep[l]` active in each FFN block (the model itself unchanged): a choice scored without slicing."
+    with mask_ffn_units(model, keep): return perplexity(model, tok, text, seq_len=seq_len, max_windows=windows)['perplexity']
 
 # %% ../nbs/10_evaluate.ipynb #1724f53c
 _STOP = set('''that this with from have were been their which there they them than then into also such when where what

@@ -12,10 +12,10 @@ import torch, pandas as pd
 from tqdm.auto import tqdm
 from .adapters import ffn_blocks, ffn_shape, n_keep
 from .policy import PrunePolicy, ExactNumerics, sample_units
-from .compress import choose_units
-from .signals import activation_stats, calibration_ids, weight_norms, keep_mask
+from .compress import choose_units, get_method
+from .baselines import activation_stats, calibration_ids, weight_norms, keep_mask
 from .data import wiki_text
-from .ablations import masked_perplexity
+from .evaluate import masked_perplexity
 
 # %% ../nbs/10a_fidelity.ipynb #fid0006
 FIDELITY_ROWS = {
@@ -49,10 +49,11 @@ def fidelity_runs(model, tok, ratio:float=0.1, seeds=(1, 2, 3, 4, 5), episodes:i
         rems, base = {}, None
         for label, o in rows.items():
             o = dict(o); mode = o.pop('mode')
-            kw = dict(episodes=episodes, lr=lr) | o if mode == 'paper' else {}
+            paper = get_method(mode).policy_class is PrunePolicy         # trained by the paper's loop (notebook 07)
+            kw = dict(episodes=episodes, lr=lr) | o if paper else o
             c = choose_units(model, ratio, mode, seed=seed, **kw)
             rems[label] = rem = keep_mask(c.keep, shape.d_ff) == 0      # removed units
-            h, paper = c.history, mode == 'paper'
+            h = c.history
             r = dict(row=label, seed=seed, ratio=ratio, ppl=masked_perplexity(model, tok, c.keep, text, windows),
                      train_s=c.seconds['train'], steps_taken=sum(h.step_taken) if paper else None,
                      steps_tried=len(h.step_taken) if paper else None, final_saturated=h.final_saturated if paper else None,

@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from .core import PrunenetError, check_out_dir, write_json, shrink
 from .models import load_model, save_pretrained, quiet_hf
 from .adapters import ffn_blocks, ffn_shape, text_config
-from .signals import start_token
+from .evaluate import start_token
 from .evaluate import tokenizer_adds_bos, perplexity
 from .compress import REPORT_FILE, POLICY_WEIGHTS, POLICY_META, versions
 

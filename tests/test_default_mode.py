@@ -16,7 +16,7 @@ def test_default_mode_is_selfgen_and_beats_random(default_run, default_model):
     from prunenet.data import wiki_text
     from prunenet.evaluate import perplexity
     from prunenet.compress import choose_units
-    from prunenet.ablations import masked_perplexity
+    from prunenet.evaluate import masked_perplexity
     out, r = default_run
     assert 'mode selfgen' in r.stdout and 'self-generated' in r.stdout
     rep = json.loads((out/'prunenet_report.json').read_text())

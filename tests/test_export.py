@@ -8,7 +8,7 @@ from conftest import run_cli
 import prunenet.export as ex
 from prunenet.core import PrunenetError
 from prunenet.adapters import tiny_model, slice_ffn_
-from prunenet.signals import random_keep
+from prunenet.baselines import random_keep
 
 PROMPT = 'The capital of France is'
 

@@ -35,7 +35,7 @@ def test_streaming_equals_in_memory_on_default_model(default_model, tmp_path):
     assert (rep.params_before, rep.params_after, rep.ffn_params_before, rep.ffn_params_after) == \
            (res.report.params_before, res.report.params_after, res.report.ffn_params_before, res.report.ffn_params_after)
     # Bit-identical, not close: both paths hand the same float32 values, 64-byte aligned (`as_state` copies the
-    # memory-mapped, unaligned ones), to the same kernels in the same order (notebook 08).
+    # memory-mapped, unaligned ones), to the same kernels in the same order (notebook 07).
     a, b = _tensors(tmp_path/'streamed'), _tensors(tmp_path/'memory')
     assert sorted(a) == sorted(b)
     for n in a: assert a[n].dtype == b[n].dtype and torch.equal(a[n], b[n]), n
