@@ -1,6 +1,6 @@
 # prunenet: the two commands of the README.
 #   make setup   create .venv (CPU torch unless one is present), install everything, run the main job
-#   make test    check notebooks and package are in step, then nbdev_test, pytest and the docs processors
+#   make test    check notebooks and package are in step, then nbdev_test beside pytest, and the docs processors
 # `make setup VENV=` installs into the current environment instead (a GPU user keeps their torch).
 
 VENV ?= .venv
@@ -54,7 +54,16 @@ pytest:
 docs-proc:
 	$(PY) -c "from nbdev.serve import proc_nbs; proc_nbs(n_workers=0, force=True)"
 
-test: check nbtest pytest docs-proc
+# nbdev_test and pytest side by side, each on one thread: on two cores that beats one after the other on two threads
+# each, because much of both is single-threaded anyway (imports, subprocesses, tokenizers, small tensors). Nothing in
+# either depends on the thread count. nbdev_test's log is printed after pytest's, so the two do not interleave.
+test: check
+	@log=$$(mktemp); \
+	OMP_NUM_THREADS=1 $(BIN)nbdev_test --n_workers 0 > $$log 2>&1 & nb=$$!; \
+	OMP_NUM_THREADS=1 $(PY) -m pytest tests --durations=12; py=$$?; \
+	wait $$nb; nbrc=$$?; echo "--- nbdev_test (ran beside pytest): exit $$nbrc ---"; cat $$log; rm -f $$log; \
+	[ $$py -eq 0 ] && [ $$nbrc -eq 0 ]
+	@$(MAKE) --no-print-directory docs-proc
 
 readme:
 	$(PY) tools/readme.py
