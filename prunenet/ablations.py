@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import torch, pandas as pd
 from tqdm.auto import tqdm
 from .core import PrunenetError, write_json
-from .adapters import mask_ffn_units, ffn_shape, ffn_blocks, n_keep, slice_ffn_
+from .adapters import ffn_shape, ffn_blocks, n_keep, slice_ffn_
 from .evaluate import perplexity, masked_perplexity, evaluate, BIGBENCH_SUITE, BB
 from .bigbench import bigbench_items, split_items, chance
 from .signals import self_signal

@@ -9,8 +9,8 @@ __all__ = ['BUILTIN_METHODS', 'DEFAULT_MODE', 'COMPENSATIONS', 'POLICY_WEIGHTS',
            'compress', 'policy_meta', 'save_policy', 'load_policy', 'save_compressed']
 
 # %% ../nbs/08_compress.ipynb #2df0d866
-import time, math, datetime, platform, json, importlib
-from dataclasses import dataclass, field, asdict, fields
+import time, datetime, platform, json, importlib
+from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import torch
 from safetensors.torch import save_file, load_file
@@ -19,8 +19,7 @@ from .core import PrunenetError, write_json, check_out_dir, rehearsing, shrink, 
 from .models import save_pretrained
 from .adapters import ffn_blocks, ffn_shape, n_keep, slice_ffn_, param_count, ffn_param_count, FFNShape
 from .policy import PrunePolicy
-from .train import (TrainSettings, AUTHORS, TrainingHistory, train_policy, layer_spectra, paper_units,
-                            stacked_spectra, layer_reward)
+from .train import TrainSettings, AUTHORS, TrainingHistory, train_policy, layer_spectra, paper_units
 
 # %% ../nbs/08_compress.ipynb #a7c1e0d2
 @dataclass
@@ -126,8 +125,9 @@ class CompressSettings(TrainSettings):
         "Settings of `mode` (its method's defaults), with any non-None `overrides`."
         m = get_method(mode or DEFAULT_MODE)
         s = cls(ratio=ratio, mode=m.name, **m.defaults)
+        ms = methods().values()
         for name, v in overrides.items():
-            owners = [o for o in methods().values() if name in o.own_settings]
+            owners = [o for o in ms if name in o.own_settings]
             if v is not None and owners and m not in owners:
                 raise PrunenetError(f"{name} applies to {owners[0].name} mode ({owners[0].about}), not to mode {m.name!r}")
         names = {f.name for f in fields(cls)}

@@ -16,7 +16,7 @@ from .core import PrunenetError
 from .adapters import ffn_blocks, ffn_shape, n_keep, text_config
 from .policy import sample_units, top_units
 from .evaluate import start_token
-from .baselines import ActivationStats, activation_stats, weight_norms, keep_mask
+from .baselines import ActivationStats, activation_stats, weight_norms
 from .train import stacked_spectra, layer_reward
 from .compress import Method, Choice, register
 
