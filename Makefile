@@ -16,7 +16,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin/
 endif
 
-.PHONY: setup install demo test check nbtest pytest docs-proc readme clean-nbs
+.PHONY: setup install demo test test-kernels check nbtest pytest docs-proc readme clean-nbs
 setup: install demo
 
 install:
@@ -63,7 +63,17 @@ test: check
 	OMP_NUM_THREADS=1 $(PY) -m pytest tests --durations=12; py=$$?; \
 	wait $$nb; nbrc=$$?; echo "--- nbdev_test (ran beside pytest): exit $$nbrc ---"; cat $$log; rm -f $$log; \
 	[ $$py -eq 0 ] && [ $$nbrc -eq 0 ]
+	@$(MAKE) --no-print-directory test-kernels
 	@$(MAKE) --no-print-directory docs-proc
+
+# The rounding rule's check (CONTRIBUTING.md): the tests that touch a real model's arithmetic (marked `kernels`) again,
+# under other CPU kernels on this machine: torch's vectorised kernels one level below the processor's own and MKL's
+# reproducible mode, which change the model's logits and the units `selfgen` chooses (bench/cpu_kernels.py measures
+# what each switch changes). A test that compares such results with values recorded elsewhere fails here; a test that
+# skips itself fails here too.
+KERNELS = $(shell $(PY) -c "import torch; c = torch.backends.cpu.get_cpu_capability(); print('default' if c in ('AVX2', 'DEFAULT') else 'avx2')" 2>/dev/null)
+test-kernels:
+	ATEN_CPU_CAPABILITY=$(KERNELS) MKL_CBWR=COMPATIBLE PRUNENET_NO_SKIP=1 OMP_NUM_THREADS=1 $(PY) -m pytest tests -m kernels -q
 
 readme:
 	$(PY) tools/readme.py

@@ -20,10 +20,10 @@ from transformers import AutoModelForCausalLM
 from prunenet.models import load_model
 from prunenet.data import wiki_text
 from prunenet.evaluate import perplexity
-from prunenet.compress import compress, choose_units, save_compressed, DEFAULT_MODE
+from prunenet.compress import compress, choose_units, save_compressed, default_mode
 from prunenet.evaluate import masked_perplexity
 
-DEFAULT, SELECTION, CAL, CAL_REFIT = (f'default ({DEFAULT_MODE} + refit, no data)', f'{DEFAULT_MODE}, selection only (no refit)',
+DEFAULT, SELECTION, CAL, CAL_REFIT = (f'default ({default_mode()} + refit, no data)', f'{default_mode()}, selection only (no refit)',
                                       'calibrated (uses data)', 'calibrated + refit (uses data)')
 TARGETS = {0.1: {CAL: 1.15}, **{r: {CAL: 1.00, CAL_REFIT: 1.10} for r in (0.2, 0.25, 0.3)}}
 

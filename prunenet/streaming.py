@@ -19,7 +19,7 @@ from .core import PrunenetError, atomic_dir, check_out_dir, write_json
 from .models import quiet_hf
 from .adapters import ADAPTERS, FFNLayout, FFNShape, n_keep, supported_architectures
 from .train import train_policy, layer_spectra
-from .compress import (CompressSettings, methods, get_method, policy_mode, CompressionReport,
+from .compress import (CompressSettings, methods, get_method, get_compensation, policy_mode, CompressionReport,
                                policy_meta, save_policy, POLICY_WEIGHTS, POLICY_META, REPORT_FILE)
 
 # %% ../nbs/13_streaming.ipynb #0a92f74e
@@ -287,7 +287,8 @@ def compress_checkpoint(src, out, ratio:float, mode:str='paper', policy=None, ov
         raise PrunenetError(f"mode {m.name!r} cannot be streamed: only {' or '.join(repr(x.name) for x in streamers)} mode reads "
                             "nothing but the weights; compress other modes in memory (prunenet.compress.compress)")
     s = CompressSettings.for_mode(ratio, m.name, **overrides)
-    if s.compensate != 'none': raise PrunenetError("streaming reads weights only; compensation (a refit from activations) needs the model in memory")
+    if get_compensation(s.compensate).changes_weights:
+        raise PrunenetError(f"streaming reads weights only; compensate={s.compensate!r} changes weights from activations, which needs the model in memory")
     ckpt = open_checkpoint(src)
     out = check_out_dir(out, overwrite)
     if out.resolve() == ckpt.path.resolve() or out.resolve() in ckpt.path.resolve().parents:

@@ -25,3 +25,16 @@ def one_line_error(r, *needles):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith('prunenet: error:'), r.stderr[-2000:]
     for n in needles: assert n in lines[0], lines[0]
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', "kernels: touches a real model's arithmetic; `make test-kernels` runs it again under other CPU kernels")
+
+NO_SKIP = 'PRUNENET_NO_SKIP'      # set by `make test-kernels`: a test that skips itself there fails (CONTRIBUTING.md)
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.skipped and os.environ.get(NO_SKIP) == '1':
+        rep.outcome = 'failed'
+        rep.longrepr = f'{item.nodeid} skipped itself in the other-kernels pass, which allows no skip: {rep.longrepr}'

@@ -75,6 +75,38 @@ def test_docs_processors_execute_only_imports_and_exports():
            if c['cell_type'] == 'code' and _mixes_imports_and_code(''.join(c['source']))]
     assert not bad, f'cells mixing imports and other code (move the imports into a cell of their own): {bad}'
 
+def _sha(src): import hashlib; return hashlib.sha256(src.encode()).hexdigest()
+
+def stale_outputs(paths) -> list:
+    "Code cells whose outputs were not recorded from their current source (tools/execute.py stamps the source's hash)."
+    bad = []
+    for p in paths:
+        for c in json.loads(p.read_text())['cells']:
+            if c['cell_type'] != 'code' or not c.get('outputs'): continue
+            src, meta = ''.join(c['source']), c.get('metadata', {}).get('prunenet', {})
+            if meta.get('source_sha256') == _sha(src): continue
+            if meta.get('why') and meta.get('source_now') == _sha(src): continue     # marked: recorded from an older source, and why
+            bad.append(f"{p.name}:{c.get('id')}" + (' (no hash recorded)' if 'source_sha256' not in meta else ''))
+    return bad
+
+def test_every_recorded_output_comes_from_its_cell():
+    "A cell's outputs were recorded from the source it has now (or the cell is marked with why not); re-run it otherwise."
+    bad = stale_outputs(sorted((ROOT/'nbs').glob('*.ipynb')))
+    assert not bad, 'cells whose source changed after their outputs were recorded (python tools/execute.py NB [--cells ID]):\n' + '\n'.join(bad)
+
+def test_the_output_check_sees_a_changed_cell(tmp_path):
+    cell = dict(cell_type='code', id='c1', source=['print(1)'], outputs=[dict(output_type='stream', name='stdout', text=['1\n'])],
+                metadata=dict(prunenet=dict(source_sha256=_sha('print(1)'))))
+    nb = tmp_path/'n.ipynb'
+    nb.write_text(json.dumps(dict(cells=[cell])))
+    assert stale_outputs([nb]) == []
+    cell['source'] = ['print(2)']; nb.write_text(json.dumps(dict(cells=[cell])))
+    assert stale_outputs([nb]) == ['n.ipynb:c1']
+    cell['metadata']['prunenet'].update(why='a comment changed', source_now=_sha('print(2)')); nb.write_text(json.dumps(dict(cells=[cell])))
+    assert stale_outputs([nb]) == []
+    cell['metadata'] = {}; nb.write_text(json.dumps(dict(cells=[cell])))
+    assert stale_outputs([nb]) == ['n.ipynb:c1 (no hash recorded)']
+
 def test_no_notebook_silences_transformers_on_its_own():
     "Progress bars are switched off in one place (tools/execute.py, which writes the docs' outputs), not per notebook."
     hits = [p.name for p in sorted((ROOT/'nbs').glob('*.ipynb')) if '_hf_logging' in p.read_text()]

@@ -70,7 +70,7 @@ def tiny_pair(model_type):
     return m, tok
 
 def within_q8_bound(w, b) -> bool:
-    "Each weight within a (1/254 + 2^-11) of its value, a the block's largest magnitude (notebook 09a derives it)."
+    "Each weight within a (1/254 + 2^-11) of its value, a the block's largest magnitude (notebook 09 derives it)."
     w, e = w.reshape(-1, 32), (b - w).abs().reshape(-1, 32)
     return bool((e <= w.abs().amax(1, keepdim=True) * (1/254 + 2**-11) * (1 + 1e-6)).all())
 

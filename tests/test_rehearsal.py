@@ -1,4 +1,4 @@
-"Every GPU cell of every notebook, rehearsed on the CPU with local stand-ins (notebook 03a): `pytest -k rehearsal`."
+"Every GPU cell of every notebook, rehearsed on the CPU with local stand-ins (notebook 10c): `pytest -k rehearsal`."
 import os, re, subprocess, sys
 from pathlib import Path
 import pytest

@@ -14,6 +14,7 @@ def _tensors(d):
         if f.name != POLICY: out.update(load_file(f))
     return out
 
+@pytest.mark.kernels
 def test_streaming_equals_in_memory_on_default_model(default_model, tmp_path):
     from transformers import AutoModelForCausalLM
     from prunenet.models import make_serializable

@@ -7,8 +7,12 @@ tst_flag (notest, slow, gpu) are skipped unless named in --flags, or their cell 
 listed in --cells (to run one new slow cell without re-running the others); a skipped cell keeps the outputs it
 had, so results of a slow or GPU run are not erased by a quick run. Stops at the first error
 and leaves that notebook unchanged. Runs nbdev_clean afterwards.
+
+Every executed cell gets the SHA-256 of its source in its metadata (`prunenet.source_sha256`, kept by nbdev_clean:
+settings.ini's allowed_cell_metadata_keys), so `tests/test_docs.py` can tell when a cell's source changed after its
+outputs were recorded.
 """
-import os, re, sys, subprocess, time
+import os, re, sys, subprocess, time, hashlib
 # The docs show outputs without download and loading bars. Set here, before anything imports huggingface_hub (transformers
 # reads the same switch), instead of a hidden cell in every notebook; a reader running a notebook sees the bars.
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -20,6 +24,8 @@ SKIP = {'notest', 'slow', 'gpu'}
 
 def flags_of(src):
     return {f for l in src.split('\n') for f in re.findall(r'^#\|\s*(\w+)\s*$', l)}
+
+def source_sha256(src:str) -> str: return hashlib.sha256(src.encode()).hexdigest()
 
 def execute(path, run_flags=(), cells=()):
     path = Path(path).resolve()
@@ -36,6 +42,7 @@ def execute(path, run_flags=(), cells=()):
             if flags_of(cell.source) & skip and cell.get('id') not in cells: continue
             shell.cell(cell)
             if shell.exc: raise SystemExit(f'{path.name}: error\n{shell.prettytb(fname=path)}')
+            cell.metadata['prunenet'] = dict(source_sha256=source_sha256(cell.source))
     finally: os.chdir(cwd)
     write_nb(nb, path)
     print(f'{path.name}: executed in {time.time()-t0:.0f} s')

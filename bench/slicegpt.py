@@ -1,0 +1,252 @@
+"""SliceGPT (Ashkboos et al., ICLR 2024), the paper's baseline, run by its own code on the default model.
+
+SliceGPT's code (github.com/microsoft/TransformerCompression) pins transformers 4.41, so it runs in a separate
+venv; nothing of it is copied here and prunenet never imports it. This script runs twice over:
+- under prunenet's venv (the command below) it saves the default model as a Hugging Face directory that
+  transformers 4.41 reads, records the exact token windows prunenet's `perplexity` scores (20 x 256 tokens of
+  the test split, no BOS) and prunenet's dense perplexity on them, and the parameter counts prunenet's FFN
+  pruning reaches at --match-ffn ratios; then
+- it starts itself under the side venv (`--python`) once per job, with SliceGPT's checkout on sys.path. A job
+  loads the model with SliceGPT's `hf_utils.get_model_and_tokenizer`, then makes the calls of its
+  `experiments/run_slicegpt.py`: `replace_layers`, `fuse_modules`, `ConstSlicingScheduler`, `rotate_and_slice`
+  (final orientation 'random', its CLI default; float32), and scores the sliced model on prunenet's windows
+  exactly as `prunenet.evaluate.perplexity` does.
+
+Calibration settings (SliceGPT's default, wikitext2 from the hub, is unreachable offline):
+- `slicegpt`: SliceGPT's own `data_utils.prepare_dataloader` with its CLI defaults (128 samples of 2048 tokens,
+  batch 16, seed 42, concatenated rows) over prunenet's calibration split, one row per paragraph.
+- `prunenet`: prunenet's calibration budget, `prunenet.baselines.calibration_ids` (16 x 256 tokens), one batch.
+Parameters are counted on the sliced model itself: its shortcut matrices and its untied lm_head included.
+
+Side venv (Python 3.10+; torch first, so pip keeps the CPU build):
+    git clone <mirror or https://github.com/microsoft/TransformerCompression> TransformerCompression
+    python3 -m venv slicegpt-venv
+    slicegpt-venv/bin/pip install torch==2.13.0
+    echo torch==2.13.0 > c.txt
+    slicegpt-venv/bin/pip install -c c.txt transformers==4.41.0 datasets==2.18.0 accelerate ml-collections numpy tqdm
+    slicegpt-venv/bin/pip install --no-deps -e TransformerCompression      # optional: --checkout is put on sys.path
+Usage (prunenet's venv; every job runs on --threads threads):
+    nice -n 19 python bench/slicegpt.py --checkout TransformerCompression --python slicegpt-venv/bin/python \
+        [--ratios 0.2 0.25 0.3] [--calibrations slicegpt prunenet] [--match-ffn 0.2 0.25 0.3] [--match-calibrations prunenet]
+Finished jobs are kept in --out and skipped on a rerun (--redo to run them again).
+"""
+import argparse, json, math, os, statistics, subprocess, sys, time
+from pathlib import Path
+sys.path[:] = [p for p in sys.path if Path(p or '.').resolve() != Path(__file__).resolve().parent]   # bench/*.py may shadow packages
+import torch
+
+DENSE_NAME = 'meta-llama/Llama-2-local'   # SliceGPT picks its adapter by name prefix; weights come from --model-path
+CLI = dict(cal_nsamples=128, cal_max_seqlen=2048, cal_batch_size=16, seed=42, round_interval=8, final_orientation='random')
+
+# ---------------------------------------------------------------- side venv (SliceGPT)
+def load(ck, model_dir):
+    sys.path.insert(0, str(Path(ck)/'src'))
+    from slicegpt import hf_utils
+    adapter, tok = hf_utils.get_model_and_tokenizer(DENSE_NAME, model_dir, dtype=torch.float32)
+    return adapter, tok
+
+@torch.no_grad()
+def ppl(model, windows):
+    "prunenet.evaluate.perplexity's arithmetic on its own windows (stride = window: every next token scored)."
+    nll, n = 0.0, 0
+    for batch in windows:
+        lp = torch.log_softmax(model(batch).logits.float()[:, :-1], -1).gather(-1, batch[:, 1:, None]).squeeze(-1)
+        nll -= lp.sum().item(); n += lp.numel()
+    return math.exp(nll / n)
+
+@torch.no_grad()
+def timings(adapter, prompt, new=64, reps=3):
+    """Prefill of 1 x len(prompt) tokens and greedy decode of `new` tokens (generate minus prefill, KV cache on):
+    median over `reps` after a warm-up, as CPU seconds of this process (robust to other load; 1 thread) and wall seconds."""
+    model = adapter.model; adapter.use_cache = True
+    x = prompt[None]
+    gen = lambda: model.generate(x, attention_mask=torch.ones_like(x), max_new_tokens=new, min_new_tokens=new,
+                                 do_sample=False, pad_token_id=model.config.pad_token_id)
+    out = {}
+    for name, f in [('prefill', lambda: model(x, use_cache=False)), ('generate', gen)]:
+        f(); cpu, wall = [], []
+        for _ in range(reps):
+            c0, t0 = time.process_time(), time.perf_counter(); f()
+            cpu.append(time.process_time() - c0); wall.append(time.perf_counter() - t0)
+        out[name] = statistics.median(cpu), statistics.median(wall)
+    adapter.use_cache = False
+    (pc, pw), (gc, gw) = out['prefill'], out['generate']
+    return dict(prefill_cpu_s=pc, prefill_wall_s=pw, decode_tok_per_cpu_s=new / (gc - pc), decode_tok_per_wall_s=new / (gw - pw),
+                prefill_tokens=len(prompt), decode_tokens=new, timing_reps=reps)
+
+def nparams(model): return sum(p.numel() for p in model.parameters())
+
+def calibration(inp, tok, name):
+    from slicegpt import data_utils
+    import datasets
+    if name == 'prunenet':
+        ids = inp['calib_ids']
+        batches = [dict(input_ids=ids, attention_mask=torch.ones_like(ids))]
+        desc = f"prunenet.baselines.calibration_ids: {ids.shape[0]} x {ids.shape[1]} tokens of the calibration split, one batch"
+    else:
+        ds = datasets.Dataset.from_dict({'text': inp['calib_lines']})
+        loader = data_utils.prepare_dataloader(dataset=ds, tokenizer=tok, max_seqlen=CLI['cal_max_seqlen'],
+                                               batch_size=CLI['cal_batch_size'], nsamples=CLI['cal_nsamples'],
+                                               varied_seqlen=False, seed=CLI['seed'])
+        batches = list(loader)
+        n, toks = sum(len(b['input_ids']) for b in batches), sum(int(b['attention_mask'].sum()) for b in batches)
+        desc = (f"slicegpt data_utils.prepare_dataloader, CLI defaults (nsamples {CLI['cal_nsamples']}, max_seqlen "
+                f"{CLI['cal_max_seqlen']}, batch {CLI['cal_batch_size']}, seed {CLI['seed']}, varied_seqlen False) over prunenet's "
+                f"calibration split, one row per paragraph: {n} samples, {toks} non-pad tokens")
+    return batches, desc
+
+def fused(adapter):
+    from slicegpt import layernorm_fusion
+    layernorm_fusion.replace_layers(adapter)
+    layernorm_fusion.fuse_modules(adapter)
+
+def worker(a):
+    import numpy as np
+    from slicegpt import rotate
+    from slicegpt.slicing_scheduler import ConstSlicingScheduler
+    torch.set_num_threads(a.threads)
+    job, inp = json.loads(a.job), torch.load(Path(a.workdir)/'inputs.pt')
+    adapter, tok = load(a.checkout, inp['model_dir'])
+    model, h, L = adapter.model, adapter.hidden_size, len(adapter.get_layers())
+    res = dict(job)
+    if job['kind'] == 'dense':
+        ids = tok(inp['test_text'], add_special_tokens=False).input_ids
+        flat = torch.cat([w.reshape(-1) for w in inp['windows']]).tolist()
+        res.update(tokenizer_matches=ids[:len(flat)] == flat, params=nparams(model), ppl=ppl(model, inp['windows']),
+                   **timings(adapter, inp['windows'][0][0]))
+        fused(adapter)
+        res.update(params_fused=nparams(model), ppl_fused=ppl(model, inp['windows']))
+    elif job['kind'] == 'count':   # parameters after SliceGPT's slicing to each dimension; slicing keeps a prefix, so narrow step by step
+        fused(adapter)
+        for la in adapter.get_layers():     # as hf_utils.load_sliced_model does before slicing
+            la.layer.attn_shortcut_Q = torch.nn.Parameter(torch.zeros(h, h)); la.layer.mlp_shortcut_Q = torch.nn.Parameter(torch.zeros(h, h))
+        res['counts'] = {}
+        for d in sorted(job['dims'], reverse=True):
+            s = ConstSlicingScheduler(d); s.setup(hidden_size=h, layers_num=L, parallel_blocks=False)
+            rotate.slice_rotated_model(adapter, s)
+            res['counts'][d] = nparams(model)
+    else:
+        np.random.seed(CLI['seed']); torch.manual_seed(CLI['seed'])     # 'random' final orientation draws from numpy
+        batches, res['calibration_desc'] = calibration(inp, tok, job['calibration'])
+        fused(adapter)
+        res['params_fused'] = nparams(model)
+        t0 = time.perf_counter()
+        rotate.rotate_and_slice(adapter, batches, ConstSlicingScheduler(job['dim']), final_orientation=CLI['final_orientation'])
+        res['slicing_s'] = time.perf_counter() - t0
+        del batches
+        res.update(params=nparams(model), ppl=ppl(model, inp['windows']), **timings(adapter, inp['windows'][0][0]))
+    Path(a.result).write_text(json.dumps(res))
+
+# ---------------------------------------------------------------- prunenet's venv
+def for_transformers4(d):
+    "Rewrite the few transformers-5 fields of a saved Llama directory that transformers 4.41 / tokenizers 0.19 misread."
+    cfg = json.loads((d/'config.json').read_text())      # transformers 5 writes rope_parameters; 4.41 reads rope_theta
+    rp = cfg.get('rope_parameters') or {}
+    assert rp.get('rope_type', 'default') == 'default', rp
+    cfg.update(rope_theta=rp.get('rope_theta', cfg.get('rope_theta')), torch_dtype='float32')
+    (d/'config.json').write_text(json.dumps(cfg, indent=2))
+    tc = json.loads((d/'tokenizer_config.json').read_text())   # 'TokenizersBackend' is a transformers 5 class
+    tc['tokenizer_class'] = 'PreTrainedTokenizerFast'; tc.pop('backend', None)
+    (d/'tokenizer_config.json').write_text(json.dumps(tc, indent=2))
+    tj = json.loads((d/'tokenizer.json').read_text())      # tokenizers < 0.20 reads BPE merges as 'a b' strings only
+    assert not any(' ' in x for m in tj['model']['merges'] if not isinstance(m, str) for x in m)
+    tj['model']['merges'] = [m if isinstance(m, str) else ' '.join(m) for m in tj['model']['merges']]
+    (d/'tokenizer.json').write_text(json.dumps(tj, ensure_ascii=False))
+
+def prepare(a, wd):
+    "Model directory readable by transformers 4.41, prunenet's perplexity windows, calibration data, prunenet's counts."
+    from prunenet.models import load_model, save_pretrained
+    from prunenet.data import wiki_text
+    from prunenet.evaluate import perplexity
+    from prunenet.baselines import calibration_ids
+    from prunenet.adapters import param_count
+    from prunenet.compress import compress
+    model, tok = load_model()
+    mdir = wd/'model'
+    if not (mdir/'config.json').exists(): save_pretrained(model, tok, mdir, overwrite=True, extra=for_transformers4)
+    windows = []   # the batches prunenet's perplexity feeds the model, caught on their way in
+    hook = model.register_forward_pre_hook(lambda m, args, kw: windows.append((args[0] if args else kw['input_ids']).clone()), with_kwargs=True)
+    test = wiki_text('test')
+    dense = perplexity(model, tok, test, max_windows=a.windows)
+    hook.remove()
+    counts = {}
+    for r in a.match_ffn:
+        m, _ = load_model(); compress(m, r, mode='random', seed=0, progress=False); counts[r] = param_count(m)
+    inp = dict(model_dir=str(mdir), windows=windows, test_text=test[:200_000], calib_ids=calibration_ids(tok),
+               calib_lines=wiki_text('calibration').split('\n'))
+    torch.save(inp, wd/'inputs.pt')
+    return dict(prunenet_dense=dense, params_dense=param_count(model), prunenet_ffn_params=counts)
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--checkout', required=True, help="SliceGPT's checkout (microsoft/TransformerCompression)")
+    ap.add_argument('--python', help="the side venv's python (SliceGPT's requirements)")
+    ap.add_argument('--ratios', type=float, nargs='*', default=[0.2, 0.25, 0.3], help='SliceGPT slicing ratios (its --sparsity)')
+    ap.add_argument('--calibrations', nargs='*', default=['slicegpt', 'prunenet'], choices=['slicegpt', 'prunenet'])
+    ap.add_argument('--match-ffn', type=float, nargs='*', default=[0.2, 0.25, 0.3],
+                    help="also slice to the parameter count prunenet's FFN pruning reaches at these ratios")
+    ap.add_argument('--match-calibrations', nargs='*', default=['prunenet'], choices=['slicegpt', 'prunenet'])
+    ap.add_argument('--windows', type=int, default=20)
+    ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--workdir', default=None, help='model copy and inputs (default: prunenet cache/slicegpt_bench)')
+    ap.add_argument('--out', default=str(Path(__file__).parent/'results'/'slicegpt.json'))
+    ap.add_argument('--redo', action='store_true')
+    ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
+    ap.add_argument('--job', help=argparse.SUPPRESS); ap.add_argument('--result', help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.worker: return worker(a)
+    torch.set_num_threads(a.threads)
+    from prunenet.core import cache_dir
+    wd = Path(a.workdir or cache_dir()/'slicegpt_bench'); wd.mkdir(parents=True, exist_ok=True)
+    out = Path(a.out)
+    old = json.loads(out.read_text()) if out.exists() and not a.redo else {}
+    done = {r['key']: r for r in old.get('runs', [])}
+    ck = Path(a.checkout).resolve()
+    py = a.python or sys.executable
+    commit = subprocess.run(['git', '-C', str(ck), 'rev-parse', 'HEAD'], capture_output=True, text=True).stdout.strip()
+    vers = subprocess.run([py, '-c', "import torch, transformers, datasets, numpy, accelerate; print(' '.join(m.__name__ + '=' + m.__version__ "
+                           "for m in (torch, transformers, datasets, numpy, accelerate)))"], capture_output=True, text=True).stdout.strip()
+    import transformers
+    meta = dict(slicegpt_commit=commit, side_venv=vers, main_venv=f'torch={torch.__version__} transformers={transformers.__version__}',
+                threads=a.threads, cpu_count=os.cpu_count(), cli_defaults=CLI, dtype='float32', windows=a.windows,
+                **prepare(a, wd))
+    env = dict(os.environ, OMP_NUM_THREADS=str(a.threads), MKL_NUM_THREADS=str(a.threads), HF_HUB_OFFLINE='1', HF_DATASETS_OFFLINE='1',
+               TOKENIZERS_PARALLELISM='false', WANDB_MODE='disabled')
+    def run(job):
+        key = json.dumps(job, sort_keys=True)
+        if key in done: return done[key]
+        res = wd/'result.json'; res.unlink(missing_ok=True)
+        t0 = time.perf_counter()
+        p = subprocess.run([py, __file__, '--worker', '--checkout', str(ck), '--workdir', str(wd), '--threads', str(a.threads),
+                            '--job', json.dumps(job), '--result', str(res)], env=env)
+        if p.returncode: raise SystemExit(f'job {job} failed (exit {p.returncode})')
+        r = dict(json.loads(res.read_text()), key=key, wall_s=time.perf_counter() - t0)
+        done[key] = r; save()
+        return r
+    def save():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(dict(meta=meta, runs=list(done.values())), indent=1) + '\n')
+    h = 576
+    dense = run(dict(kind='dense'))
+    meta['dense_check'] = dict(prunenet=meta['prunenet_dense']['perplexity'], slicegpt_venv=dense['ppl'], slicegpt_fused=dense['ppl_fused'],
+                               agree_4_digits=f"{meta['prunenet_dense']['perplexity']:.4g}" == f"{dense['ppl']:.4g}")
+    jobs = []
+    for cal in a.calibrations:
+        for s in a.ratios:
+            d = int((1 - s) * h); d -= d % CLI['round_interval']     # run_slicegpt.py's rounding
+            jobs.append(dict(kind='slice', calibration=cal, sparsity=s, dim=d))
+    if a.match_ffn:
+        counts = run(dict(kind='count', dims=list(range(CLI['round_interval'], h + 1, CLI['round_interval']))))['counts']
+        for r in a.match_ffn:
+            target = meta['prunenet_ffn_params'][r]
+            d = min(counts, key=lambda k: abs(counts[k] - target))
+            for cal in a.match_calibrations:
+                jobs.append(dict(kind='slice', calibration=cal, sparsity=round(1 - int(d) / h, 4), dim=int(d), match_ffn=r,
+                                 target_params=target))
+    for j in sorted(jobs, key=lambda j: j['calibration'] != 'prunenet'):     # the small calibration first: it takes minutes, not hours
+        r = run(j)
+        print(f"{j['calibration']:9s} sparsity {j['sparsity']:.4f} dim {j['dim']}: params {r['params']:,} "
+              f"({1 - r['params'] / meta['params_dense']:+.1%} removed) ppl {r['ppl']:.2f} slicing {r['slicing_s']:.0f}s", flush=True)
+    save()
+
+if __name__ == '__main__': main()
