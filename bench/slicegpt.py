@@ -146,7 +146,7 @@ def for_transformers4(d):
     cfg.update(rope_theta=rp.get('rope_theta', cfg.get('rope_theta')), torch_dtype='float32')
     (d/'config.json').write_text(json.dumps(cfg, indent=2))
     tc = json.loads((d/'tokenizer_config.json').read_text())   # 'TokenizersBackend' is a transformers 5 class
-    tc['tokenizer_class'] = 'PreTrainedTokenizerFast'; tc.pop('backend', None)
+    tc.update(tokenizer_class='PreTrainedTokenizerFast', model_input_names=['input_ids', 'attention_mask']); tc.pop('backend', None)
     (d/'tokenizer_config.json').write_text(json.dumps(tc, indent=2))
     tj = json.loads((d/'tokenizer.json').read_text())      # tokenizers < 0.20 reads BPE merges as 'a b' strings only
     assert not any(' ' in x for m in tj['model']['merges'] if not isinstance(m, str) for x in m)
@@ -224,6 +224,9 @@ def main():
         done[key] = r; save()
         return r
     def save():
+        for r in done.values():
+            if 'params_fused' in r and r['kind'] == 'slice':     # removed share of the dense (tied) model, and SliceGPT's own 'sliced fraction'
+                r.update(removed_vs_dense=1 - r['params'] / meta['params_dense'], sliced_fraction_slicegpt=1 - r['params'] / r['params_fused'])
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(dict(meta=meta, runs=list(done.values())), indent=1) + '\n')
     h = 576
@@ -246,7 +249,7 @@ def main():
     for j in sorted(jobs, key=lambda j: j['calibration'] != 'prunenet'):     # the small calibration first: it takes minutes, not hours
         r = run(j)
         print(f"{j['calibration']:9s} sparsity {j['sparsity']:.4f} dim {j['dim']}: params {r['params']:,} "
-              f"({1 - r['params'] / meta['params_dense']:+.1%} removed) ppl {r['ppl']:.2f} slicing {r['slicing_s']:.0f}s", flush=True)
+              f"({1 - r['params'] / meta['params_dense']:.1%} of the dense model's removed) ppl {r['ppl']:.2f} slicing {r['slicing_s']:.0f}s", flush=True)
     save()
 
 if __name__ == '__main__': main()
