@@ -9,10 +9,10 @@ __all__ = ['refit_columns', 'output_error_of', 'refit_with_bias', 'slice_and_ref
 # %% ../nbs/11a_compensate.ipynb #88244689
 from dataclasses import dataclass
 import torch
-from .core import PrunenetError, Settings, setting, shrink
+from .core import PrunenetError, setting
 from .adapters import ffn_blocks, slice_ffn_, add_out_bias_
 from .compress import Compensation, register_compensation
-from .signals import self_signal
+from .signals import self_signal, OwnTextSettings
 
 # %% ../nbs/11a_compensate.ipynb #2faba43a
 def refit_columns(W:torch.Tensor, G:torch.Tensor, keep, ridge:float=1.0, toward:str='kept') -> torch.Tensor:
@@ -75,16 +75,12 @@ def slice_and_refit_(model, keep, grams, ridge:float=1.0, toward:str='kept', mea
 
 # %% ../nbs/11a_compensate.ipynb #0b0bbf31
 @dataclass(kw_only=True)
-class RefitSettings(Settings):
-    "The refit's settings: the pull towards the old columns, and the text the model writes when the method measured nothing."
+class RefitSettings(OwnTextSettings):
+    "The refit's settings: the pull towards the old columns, and the text the model writes (notebook 11) when the method measured nothing."
     ridge: float = setting(1.0, 'refit: pull towards the old columns, relative to the activation energy (selfgen names 0.3)')
-    gen_seqs: int = setting(64, 'sequences the model writes (its own text: no data)')
-    gen_tokens: int = setting(128, 'tokens per written sequence')
     def validate(self):
         if not float(self.ridge) >= 0: raise PrunenetError(f"ridge must be >= 0, got {self.ridge}")
-        for n in ('gen_seqs', 'gen_tokens'):
-            if int(getattr(self, n)) < 1: raise PrunenetError(f"{n} must be >= 1, got {getattr(self, n)}")
-        self.ridge, self.gen_seqs, self.gen_tokens = float(self.ridge), int(self.gen_seqs), shrink(int(self.gen_tokens), 16)
+        self.ridge = float(self.ridge)
         return super().validate()
 
 class Refit(Compensation):

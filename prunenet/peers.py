@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['AUTHOR_BUDGETS', 'flap_scores', 'wanda_sp_scores', 'taylor_scores', 'FlapMethod', 'WandaSpMethod', 'TaylorMethod',
-           'get_gram', 'FlapBias']
+           'FlapBias']
 
 # %% ../nbs/08c_peers.ipynb #pe000004
 import time
@@ -57,42 +57,36 @@ def taylor_scores(model, ids:torch.Tensor, batch_size:int=8) -> torch.Tensor:
 
 # %% ../nbs/08c_peers.ipynb #pe000016
 class _Scored(Method):
-    "A method that keeps each layer's top-k units by a score computed on calibration text."
+    "A method that keeps each layer's top-k units by a score computed on calibration text (by default from its activation statistics)."
     settings, uses_data = CalibratedSettings, True
-    def scores(self, model, tok, s): raise NotImplementedError
+    def score(self, stats, model): raise NotImplementedError
+    def scores(self, model, tok, s) -> tuple:
+        "`(scores (L, d_ff), statistics)`: the statistics are handed on to the compensation."
+        st = activation_stats(model, s.ids(tok).split(8), gram=get_compensation(s.compensate).needs_gram)
+        return self.score(st, model), st
     def choose(self, model, k, s, tokenizer=None, **_):
         if tokenizer is None: raise PrunenetError(f"mode {self.name!r} reads text, so it needs the tokenizer")
         t0 = time.perf_counter()
         scores, stats = self.scores(model, tokenizer, s)
         return Choice.timed([top_units(x, k) for x in scores], s, s.data(), t0, stats=stats)
 
-def _stats(model, tok, s, gram=False): return activation_stats(model, s.ids(tok).split(8), gram=gram)
-
 class FlapMethod(_Scored):
     name, about, defaults = 'flap', "FLAP's fluctuation metric", dict(compensate='flap-bias')
     help = "peer that USES DATA: FLAP (An et al. 2024), variance of each unit's input x its out-column's squared norm, uniform per layer, with FLAP's mean-bias compensation"
-    def scores(self, model, tok, s):
-        st = _stats(model, tok, s, gram=get_gram(s))
-        return flap_scores(st, model), st
+    def score(self, stats, model): return flap_scores(stats, model)
 
 class WandaSpMethod(_Scored):
     name, about = 'wanda-sp', "Wanda-sp's input-norm metric"
     help = "peer that USES DATA: Wanda-sp (structured Wanda, from FLAP's paper), ||a_j|| x mean |out-column|, uniform per layer"
-    def scores(self, model, tok, s):
-        st = _stats(model, tok, s, gram=get_gram(s))
-        return wanda_sp_scores(st, model), st
+    def score(self, stats, model): return wanda_sp_scores(stats, model)
 
 class TaylorMethod(_Scored):
     name, about = 'taylor', "LLM-Pruner's Taylor importance"
     help = "peer that USES DATA: LLM-Pruner's first-order Taylor importance (Ma et al. 2023), sum |w dL/dw| over each unit's weights, uniform per layer"
     def scores(self, model, tok, s):
         ids = s.ids(tok)
-        st = _stats(model, tok, s, gram=True) if get_gram(s) else None      # only a compensation that refits needs activations
-        return taylor_scores(model, ids), st
-
-def get_gram(s) -> bool:
-    "Does the run's compensation read Gram matrices of the method's activations?"
-    return get_compensation(s.compensate).needs_gram
+        refit = get_compensation(s.compensate).needs_gram                  # only a compensation that refits needs activations
+        return taylor_scores(model, ids), activation_stats(model, ids.split(8)) if refit else None
 
 class FlapBias(Compensation):
     "FLAP's baseline compensation: slice, and add the removed units' mean output as a bias on the out-projection."

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['FEATURES', 'self_generate', 'unit_features', 'output_gram', 'output_error', 'UnitPolicy', 'UnitHistory',
            'train_unit_policy', 'select_by_policy', 'Signal', 'signal_from_ids', 'self_signal', 'spectral_term',
-           'SelfgenSettings', 'SelfgenMethod']
+           'OwnTextSettings', 'SelfgenSettings', 'SelfgenMethod']
 
 # %% ../nbs/11_signals.ipynb #ea0e451e
 import time, math
@@ -186,10 +186,19 @@ def spectral_term(states, reward:str='inv_ks'):
     return f
 
 @dataclass(kw_only=True)
-class SelfgenSettings(Settings):
-    "selfgen's settings: the text the model writes, the unit policy's training, and the choice from it."
+class OwnTextSettings(Settings):
+    "How much text the model writes itself: `gen_seqs` sequences of `gen_tokens` tokens (shortened in a rehearsal)."
     gen_seqs: int = setting(64, 'sequences the model writes (its own text: no data)')
     gen_tokens: int = setting(128, 'tokens per written sequence')
+    def validate(self):
+        for n in ('gen_seqs', 'gen_tokens'):
+            if int(getattr(self, n)) < 1: raise PrunenetError(f"{n} must be >= 1, got {getattr(self, n)}")
+        self.gen_seqs, self.gen_tokens = int(self.gen_seqs), shrink(int(self.gen_tokens), 16)     # a rehearsal: short
+        return super().validate()
+
+@dataclass(kw_only=True)
+class SelfgenSettings(OwnTextSettings):
+    "selfgen's settings: the text the model writes, the unit policy's training, and the choice from it."
     episodes: int = setting(50, 'episodes of policy training (0: none)')
     samples: int = setting(8, 'selfgen: draws per layer and episode')
     lr: float = setting(0.05, 'learning rate of the policy')
@@ -198,14 +207,13 @@ class SelfgenSettings(Settings):
     reward: str = setting('inv_ks', 'spectral reward: ' + '; '.join(f'{k}: {h}' for k, (_, h) in REWARDS.items()), choices=tuple(REWARDS))
 
     def validate(self):
-        for n in ('gen_seqs', 'gen_tokens', 'samples'):
-            if int(getattr(self, n)) < 1: raise PrunenetError(f"{n} must be >= 1, got {getattr(self, n)}")
+        if int(self.samples) < 1: raise PrunenetError(f"samples must be >= 1, got {self.samples}")
         if int(self.episodes) < 0: raise PrunenetError(f"episodes must be >= 0, got {self.episodes}")
         if not float(self.lr) > 0: raise PrunenetError(f"lr must be positive, got {self.lr}")
         if self.selection not in ('sample', 'topk'): raise PrunenetError(f"selection must be 'sample' or 'topk', got {self.selection!r}")
         if self.reward not in REWARDS: raise PrunenetError(f"unknown reward {self.reward!r}; use one of {', '.join(REWARDS)}")
-        self.gen_tokens, self.episodes = shrink(int(self.gen_tokens), 16), shrink(int(self.episodes), 2)     # a rehearsal: short
-        self.gen_seqs, self.samples, self.lr, self.spectral_weight = int(self.gen_seqs), int(self.samples), float(self.lr), float(self.spectral_weight)
+        self.episodes = shrink(int(self.episodes), 2)                                  # a rehearsal: short
+        self.samples, self.lr, self.spectral_weight = int(self.samples), float(self.lr), float(self.spectral_weight)
         return super().validate()
 
 class SelfgenMethod(Method):
