@@ -1,21 +1,23 @@
-"""The paper's comparison on the default model: every method at the paper's nominal ratios and at equal parameter counts.
+"""The paper's comparison on the default model: every method at the paper's nominal ratios, and SliceGPT at equal size.
 
 Rows: dense; random units; `paper` (authors' numerics, and exact); the default (`selfgen` + refit) and the default +
 recovery; the calibrated reference + refit; the peers that use data, FLAP (with its bias), Wanda-sp and LLM-Pruner's
-Taylor importance, each at this project's calibration budget (16 x 256 tokens) and at its authors' (notebook 08c);
-SliceGPT run by its own code (`bench/slicegpt.py`, read from its JSON). The authors' budgets are capped at 256 x 128
-tokens (MAX_TOKENS), the most this 2-core machine allows in the time: FLAP's own is 1024 x 128, four times that. Columns: parameters removed (% of the whole
-model, counted on the saved model), held-out perplexity (test split, 20 windows of 256 tokens; median over seeds),
-the offline BIG-bench suite's average (50 test items per task; mean and sd over seeds, and the binomial standard
-error of one run), prefill and decode speed on this CPU (one thread, batch 1; one measurement per architecture).
+Taylor importance (notebook 08c) at this project's calibration budget (16 x 256 tokens), and at 0.3 also at their
+authors' budgets, capped at 256 x 128 tokens (MAX_TOKENS: FLAP's own 1024 x 128 is four times what this 2-core
+machine reads in the time); SliceGPT run by its own code (`bench/slicegpt.py`, read from its JSON) at the nominal
+slicing ratios and at the slicing ratios whose parameter counts match FFN pruning at 0.2, 0.25 and 0.3.
+Columns: parameters removed (% of the whole model, counted on the saved model: FLAP's bias and SliceGPT's shortcut
+matrices and untied head included), held-out perplexity (test split, 20 windows of 256 tokens; median over seeds), the
+offline BIG-bench suite's average (50 test items per task; mean and sd over seeds, and the binomial standard error of
+one run), prefill and decode speed on this CPU (one thread, batch 1; one measurement per architecture) and decode
+speed relative to dense measured the same way (SliceGPT's in its own venv, against its own dense run).
 
-The runs at the nominal ratios are `prunenet.ablations.zero_shot_runs`'s, kept in bench/results/zeroshot.json: the
-rows that file already holds (the project's own methods, measured before) are read back, the peers' rows are added.
-The equal-size runs (FFN pruning at the ratio whose removed parameters match SliceGPT's 30 % slicing) go to
-bench/results/peers_equal_size.json. Everything is written to bench/results/peers.json and the figure to
-bench/results/peers.png; `--markdown` prints the tables for RESULTS.md.
+The project's own rows are `prunenet.ablations.zero_shot_runs`'s in bench/results/zeroshot.json, read back; the peers'
+runs go to bench/results/peers_runs.json (this project's budget) and bench/results/peers_authors.json (theirs), whose
+dense row is zeroshot.json's (the same computation) rather than a second run. Everything is written to
+bench/results/peers.json and the figure to bench/results/peers.png; `--markdown` prints the tables for RESULTS.md.
 
-    python bench/peers.py [--slicegpt bench/results/slicegpt.json] [--markdown]
+    OMP_NUM_THREADS=1 python bench/peers.py [--slicegpt bench/results/slicegpt.json] [--markdown]
 """
 import argparse, copy, json, math, platform, tempfile, time
 from pathlib import Path
@@ -25,19 +27,27 @@ RESULTS = Path(__file__).resolve().parent/'results'
 
 MAX_TOKENS = 256 * 128     # the most calibration text a run reads here: FLAP's own 1024 x 128 would take half an hour per run
 
-def peer_methods() -> dict:
-    "label: (mode, settings, seeded) for the peers, at this project's budget and at their authors' (zero_shot_runs's format)."
+def peer_methods(authors:bool=False) -> dict:
+    "label: (mode, settings, seeded) for the peers at this project's budget, or (`authors`) at their authors' (zero_shot_runs's format)."
     from prunenet.peers import AUTHOR_BUDGETS
     names = {'flap': 'FLAP', 'wanda-sp': 'Wanda-sp', 'taylor': 'LLM-Pruner Taylor'}
     out = {}
     for mode, name in names.items():
         b = dict(AUTHOR_BUDGETS[mode])
         b['calib_windows'] = min(b['calib_windows'], MAX_TOKENS // b['calib_len'])
-        out[f'{name} (uses data)'] = (mode, {}, False)
         a = AUTHOR_BUDGETS[mode]
         cap = '' if b == a else f"; theirs {a['calib_windows']} x {a['calib_len']}"
-        out[f"{name}, {b['calib_windows']} x {b['calib_len']} tokens (authors' budget{cap}; uses data)"] = (mode, b, False)
+        key = f"{name} (uses data)" if not authors else f"{name}, {b['calib_windows']} x {b['calib_len']} tokens (authors' budget{cap}; uses data)"
+        out[key] = (mode, b if authors else {}, False)
     return out
+
+EQUAL_SIZE = ('selfgen (default: + refit)', 'calibrated + refit (uses data)', 'FLAP (uses data)')   # run at SliceGPT's size
+
+def ffn_ratio_matching(model, slicegpt:dict, slicing:float) -> float:
+    "The FFN ratio that removes as many parameters as SliceGPT at `slicing` (its shortcuts and untied head counted), to 4 digits."
+    from prunenet.adapters import param_count, ffn_param_count
+    x = next((x for x in slicegpt['runs'] if x['kind'] == 'slice' and x['sparsity'] == slicing and 'match_ffn' not in x), None)
+    return x and round((param_count(model) - x['params']) / ffn_param_count(model), 4)
 
 def architecture(mode:str, ratio:float) -> str:
     "Runs with the same architecture share parameter counts and speed: FLAP's bias adds parameters."
@@ -75,39 +85,63 @@ def table(runs:pd.DataFrame, archs:dict, slicegpt:dict=None, recovery:list=None)
                          ppl=g['ppl'].median(), ppl_min=g['ppl'].min(), ppl_max=g['ppl'].max(), bigbench=avg.mean(),
                          bigbench_sd=avg.std() if len(g) > 1 else float('nan'),
                          bigbench_se=100 * math.sqrt(g['average'].mean() * (1 - g['average'].mean()) / 200), seeds=len(g),
-                         prefill_tok_s=a['prefill_tok_s'], decode_tok_s=a['decode_tok_s'], source='zero_shot_runs'))
+                         prefill_tok_s=a['prefill_tok_s'], decode_tok_s=a['decode_tok_s'],
+                         decode_vs_dense=a['decode_tok_s'] / archs['dense']['decode_tok_s'], source='zero_shot_runs'))
     for rec in recovery or []:
         rows.append(dict(method='default + recovery (distillation, no data)', ratio=rec['ratio'], removed_pct=rows_removed(rows, rec['ratio']),
                          params=None, ppl=rec['ppl'], ppl_min=rec['ppl'], ppl_max=rec['ppl'],
                          bigbench=rec['bigbench'] * 100 if rec.get('bigbench') is not None else float('nan'), bigbench_sd=float('nan'),
                          bigbench_se=float('nan'), seeds=1, prefill_tok_s=archs[architecture('selfgen', rec['ratio'])]['prefill_tok_s'],
-                         decode_tok_s=archs[architecture('selfgen', rec['ratio'])]['decode_tok_s'], source='recover_default.json'))
-    for s in (slicegpt or {}).get('runs', []):
-        rows.append(dict(method=f"SliceGPT ({s['calibration']})", ratio=s['slicing'], removed_pct=100 * (1 - s['params'] / dense_params),
-                         params=s['params'], ppl=s['ppl'], ppl_min=s['ppl'], ppl_max=s['ppl'],
-                         bigbench=100 * s['bigbench'] if s.get('bigbench') is not None else float('nan'), bigbench_sd=float('nan'),
-                         bigbench_se=float('nan'), seeds=1, prefill_tok_s=s.get('prefill_tok_s', float('nan')),
-                         decode_tok_s=s.get('decode_tok_s', float('nan')), source='slicegpt.json (its own code)'))
-    return pd.DataFrame(rows)
+                         decode_tok_s=archs[architecture('selfgen', rec['ratio'])]['decode_tok_s'],
+                         decode_vs_dense=archs[architecture('selfgen', rec['ratio'])]['decode_tok_s'] / archs['dense']['decode_tok_s'],
+                         source='recover_default.json'))
+    sg_runs = (slicegpt or {}).get('runs', [])
+    sg_dense = next((x for x in sg_runs if x['kind'] == 'dense'), None)
+    for x in sg_runs:
+        if x['kind'] != 'slice': continue
+        size = f", sized as FFN pruning at {x['match_ffn']}" if 'match_ffn' in x else ''
+        rows.append(dict(method=f"SliceGPT ({x['calibration']} calibration{size}; uses data)", ratio=x['sparsity'],
+                         removed_pct=100 * (1 - x['params'] / dense_params), params=x['params'], ppl=x['ppl'], ppl_min=x['ppl'],
+                         ppl_max=x['ppl'], bigbench=float('nan'), bigbench_sd=float('nan'), bigbench_se=float('nan'), seeds=1,
+                         prefill_tok_s=x['prefill_tokens'] / x['prefill_cpu_s'], decode_tok_s=x['decode_tok_per_cpu_s'],
+                         decode_vs_dense=x['decode_tok_per_cpu_s'] / sg_dense['decode_tok_per_cpu_s'] if sg_dense else float('nan'),
+                         match_ffn=x.get('match_ffn', float('nan')), source='slicegpt.json (its own code)'))
+    t = pd.DataFrame(rows)
+    return t.assign(match_ffn=t.get('match_ffn', float('nan')))
 
 def rows_removed(rows, ratio):
     return next((x['removed_pct'] for x in rows if x['ratio'] == ratio and x['method'].startswith('selfgen (default')), float('nan'))
 
 def ranks(t:pd.DataFrame, default='selfgen (default: + refit)') -> pd.DataFrame:
-    "The default's rank at each ratio among the pruned rows there (1 = best): perplexity (lower), suite average (higher)."
+    """The default's rank among the pruned rows of each comparison (1 = best): perplexity (lower), suite average (higher;
+    rows without one not counted). At a nominal ratio r, as the paper compared: the FFN rows at r and SliceGPT slicing r.
+    At equal size r: the FFN rows at r and SliceGPT sliced to their size. At SliceGPT's 0.3 size: FFN pruning matched to it."""
+    ffn = t[(t.method != 'dense') & ~t.source.str.startswith('slicegpt')]
+    sg = t[t.source.str.startswith('slicegpt')]
+    eq = ', sized as SliceGPT at 0.3'
+    groups = []
+    for r in sorted(set(ffn[~ffn.method.str.endswith(eq)].ratio)):
+        own = ffn[(ffn.ratio == r) & ~ffn.method.str.endswith(eq)]
+        groups.append((f'nominal ratio {r}', own, sg[(sg.ratio == r) & sg.match_ffn.isna()], default))
+        groups.append((f'equal size: FFN pruning at {r}', own, sg[sg.match_ffn == r], default))
+    groups.append(("equal size: SliceGPT's 0.3", ffn[ffn.method.str.endswith(eq)], sg[(sg.ratio == 0.3) & sg.match_ffn.isna()], default + eq))
     out = []
-    for r, g in t[t.method != 'dense'].groupby('ratio'):
-        if default not in set(g.method): continue
-        d = g[g.method == default].iloc[0]
-        out.append(dict(ratio=r, rows=len(g), ppl_rank=int((g.ppl < d.ppl).sum()) + 1,
-                        bigbench_rank=int((g.bigbench > d.bigbench).sum()) + 1))
+    for name, own, other, d in groups:
+        g = pd.concat([own, other])
+        if d not in set(g.method) or other.empty: continue
+        x = g[g.method == d].iloc[0]
+        bb = g[g.bigbench.notna()]
+        out.append(dict(comparison=name, rows=len(g), removed_pct=f"{g.removed_pct.min():.1f}-{g.removed_pct.max():.1f}",
+                        default_ppl=x.ppl, ppl_rank=int((g.ppl < x.ppl).sum()) + 1, best_ppl=g.loc[g.ppl.idxmin(), 'method'],
+                        bigbench_rows=len(bb), bigbench_rank=int((bb.bigbench > x.bigbench).sum()) + 1))
     return pd.DataFrame(out)
 
 def figure(t:pd.DataFrame, path):
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt, seaborn as sns
     d = t[t.method != 'dense'].copy()
-    d['family'] = d.method.str.replace(r", authors' budget.*", " (authors' budget)", regex=True)
+    d['family'] = (d.method.str.replace(r", \d+ x \d+ tokens \(authors' budget.*", " (authors' budget)", regex=True)
+                           .str.replace(r", sized as FFN pruning at [\d.]+", "", regex=True))
     fig, ax = plt.subplots(figsize=(8, 4.6))
     sns.lineplot(d.sort_values('removed_pct'), x='removed_pct', y='ppl', hue='family', marker='o', ax=ax)
     dense = t[t.method == 'dense'].ppl.iloc[0]
@@ -120,26 +154,43 @@ def figure(t:pd.DataFrame, path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--slicegpt', default=str(RESULTS/'slicegpt.json'))
-    ap.add_argument('--ratios', type=float, nargs='+', default=[0.2, 0.25, 0.3])
+    ap.add_argument('--ratios', type=float, nargs='+', default=[0.2, 0.25, 0.3], help="the peers' runs at this project's budget")
+    ap.add_argument('--authors-ratios', type=float, nargs='+', default=[0.3], help="the peers' runs at their authors' budgets")
     ap.add_argument('--markdown', action='store_true')
     ap.add_argument('--threads', type=int, default=1)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     from prunenet.models import load_model
+    from prunenet.evaluate import BIGBENCH_SUITE
     from prunenet.ablations import zero_shot_runs, TABLE_METHODS, suite_chance
+    from prunenet.core import write_json
     model, tok = load_model()
     t0 = time.perf_counter()
-    methods = TABLE_METHODS | peer_methods()
-    runs = zero_shot_runs(model, tok, a.ratios, (0, 1, 2), methods=methods, results=RESULTS/'zeroshot.json', progress=False)
+    own = zero_shot_runs(model, tok, (0.2, 0.25, 0.3), (0, 1, 2), methods=TABLE_METHODS, results=RESULTS/'zeroshot.json', progress=False)
+    own = own[own.ratio.isin([0.0, *a.ratios])]
+    dense = own[own.method == 'dense'].iloc[0].to_dict()
+    peers = []
+    for authors, ratios, name in ((False, a.ratios, 'peers_runs.json'), (True, a.authors_ratios, 'peers_authors.json')):
+        f = RESULTS/name
+        if not f.exists():      # the dense row is zeroshot.json's: the same model scored with the same settings
+            write_json(f, dict(settings=dict(ratios=list(ratios), seeds=[0, 1, 2], items=50, windows=20, suite=BIGBENCH_SUITE),
+                               runs=[{k: v for k, v in dense.items() if pd.notna(v)}]))
+        peers.append(zero_shot_runs(model, tok, ratios, (0, 1, 2), methods=peer_methods(authors), results=f, progress=False))
     sg = json.loads(Path(a.slicegpt).read_text()) if Path(a.slicegpt).exists() else None
-    equal = None
-    if sg and sg.get('ffn_ratio_matching_30pct'):
-        r_eq = round(float(sg['ffn_ratio_matching_30pct']), 4)
-        eq_methods = {k: v for k, v in methods.items() if k in ('selfgen (default: + refit)', 'calibrated + refit (uses data)', 'random units')
-                      or (v[0] in ('flap', 'wanda-sp', 'taylor') and not v[1])}
-        equal = zero_shot_runs(model, tok, (r_eq,), (0, 1, 2), methods=eq_methods, results=RESULTS/'peers_equal_size.json', progress=False)
+    r_eq = ffn_ratio_matching(model, sg, 0.3) if sg else None
+    if r_eq:     # (b) the other way round: FFN pruning at the size SliceGPT reaches at its nominal 30 %
+        eq = {k: v for k, v in (TABLE_METHODS | peer_methods()).items() if k in EQUAL_SIZE}
+        f = RESULTS/'peers_equal_size.json'
+        if not f.exists():
+            write_json(f, dict(settings=dict(ratios=[r_eq], seeds=[0, 1, 2], items=50, windows=20, suite=BIGBENCH_SUITE),
+                               runs=[{k: v for k, v in dense.items() if pd.notna(v)}]))
+        e = zero_shot_runs(model, tok, (r_eq,), (0, 1, 2), methods=eq, results=f, progress=False)
+        peers.append(e.assign(method=e.method.map(lambda m: m if m == 'dense' else f'{m}, sized as SliceGPT at 0.3')))
+    runs = pd.concat([own] + [p[p.method != 'dense'] for p in peers], ignore_index=True)
+    methods = TABLE_METHODS | peer_methods(False) | peer_methods(True)
     modes = {lbl: spec[0] for lbl, spec in methods.items()}
-    allruns = pd.concat([runs] + ([equal] if equal is not None else []), ignore_index=True)
+    modes |= {f'{k}, sized as SliceGPT at 0.3': methods[k][0] for k in EQUAL_SIZE}
+    allruns = runs
     allruns['mode'] = allruns.method.map(lambda m: modes.get(m, 'dense'))
     archs = measure_architectures(model, tok, sorted({architecture(m, r) for m, r in zip(allruns['mode'], allruns.ratio)}), a.threads)
     rec = json.loads((RESULTS/'recover_default.json').read_text())['runs']
@@ -147,7 +198,7 @@ def main():
     t = table(allruns, archs, sg, recovery)
     rk = ranks(t)
     chance = suite_chance(50)
-    out = dict(settings=dict(ratios=a.ratios, seeds=[0, 1, 2], items=50, windows=20, threads=a.threads, chance=chance,
+    out = dict(settings=dict(ratios=a.ratios, authors_ratios=a.authors_ratios, seeds=[0, 1, 2], items=50, windows=20, threads=a.threads, chance=chance,
                              slicegpt=sg and {k: sg.get(k) for k in ('commit', 'versions', 'note')}),
                machine=dict(machine=platform.machine(), torch=torch.__version__, cpu_count=torch.get_num_threads()),
                seconds=time.perf_counter() - t0, architectures=archs, table=t.to_dict('records'), default_ranks=rk.to_dict('records'))

@@ -53,11 +53,7 @@ class CalibratedSettings(Settings):
     "How much real text a method that uses data reads: `calib_windows` windows of `calib_len` tokens of the calibration split."
     calib_windows: int = setting(16, 'windows of the calibration split that a method using data reads')
     calib_len: int = setting(256, 'tokens per calibration window')
-    def validate(self):
-        for n in ('calib_windows', 'calib_len'):
-            if int(getattr(self, n)) < 1: raise PrunenetError(f"{n} must be >= 1, got {getattr(self, n)}")
-        self.calib_windows, self.calib_len = int(self.calib_windows), int(self.calib_len)
-        return super().validate()
+    def validate(self): return self.positive('calib_windows', 'calib_len') and super().validate()
 
     def ids(self, tok):
         "The calibration windows these settings name (windows, calib_len)."

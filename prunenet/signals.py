@@ -191,9 +191,8 @@ class OwnTextSettings(Settings):
     gen_seqs: int = setting(64, 'sequences the model writes (its own text: no data)')
     gen_tokens: int = setting(128, 'tokens per written sequence')
     def validate(self):
-        for n in ('gen_seqs', 'gen_tokens'):
-            if int(getattr(self, n)) < 1: raise PrunenetError(f"{n} must be >= 1, got {getattr(self, n)}")
-        self.gen_seqs, self.gen_tokens = int(self.gen_seqs), shrink(int(self.gen_tokens), 16)     # a rehearsal: short
+        self.positive('gen_seqs', 'gen_tokens')
+        self.gen_tokens = shrink(self.gen_tokens, 16)     # a rehearsal: short
         return super().validate()
 
 @dataclass(kw_only=True)
@@ -207,7 +206,7 @@ class SelfgenSettings(OwnTextSettings):
     reward: str = setting('inv_ks', 'spectral reward: ' + '; '.join(f'{k}: {h}' for k, (_, h) in REWARDS.items()), choices=tuple(REWARDS))
 
     def validate(self):
-        if int(self.samples) < 1: raise PrunenetError(f"samples must be >= 1, got {self.samples}")
+        self.positive('samples')
         if int(self.episodes) < 0: raise PrunenetError(f"episodes must be >= 0, got {self.episodes}")
         if not float(self.lr) > 0: raise PrunenetError(f"lr must be positive, got {self.lr}")
         if self.selection not in ('sample', 'topk'): raise PrunenetError(f"selection must be 'sample' or 'topk', got {self.selection!r}")

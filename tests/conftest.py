@@ -13,6 +13,15 @@ def default_model():
     from prunenet.models import load_model
     return load_model()
 
+@pytest.fixture
+def bigbench_stand_in(tmp_path):
+    """The environment of a CLI run that reads a stand-in for BIG-bench's archive (notebook 09a): made-up tasks under the
+    suite's names and winowhy's, so the tests of the machinery need neither the 358 MB download nor PyPI serving it."""
+    from prunenet.bigbench import write_archive, made_up_task, STAND_IN
+    from prunenet.evaluate import BIGBENCH_SUITE
+    tasks = {n: made_up_task(labels=n == 'winowhy', seed=i) for i, n in enumerate([*BIGBENCH_SUITE, 'winowhy'])}
+    return dict(os.environ, HF_DATASETS_OFFLINE='1', HF_HUB_OFFLINE='1', **{STAND_IN: str(write_archive(tmp_path/'bigbench.tar.gz', tasks))})
+
 def run_cli(*args, env=None, cwd=None):
     "Run the installed `prunenet` console script; returns the CompletedProcess."
     exe = Path(sys.executable).parent/'prunenet'

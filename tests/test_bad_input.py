@@ -38,8 +38,8 @@ def test_misspelt_task_name(tmp_path):
 
 @pytest.mark.parametrize('task,msg', [('bigbench:winowhyy', 'did you mean winowhy'),
                                       ('bigbench:social_iqa', 'reserved for independent validation')])
-def test_bigbench_task_names(tmp_path, task, msg):
-    r = run_cli('eval', '--tasks', f'ppl,{task}', '--out', tmp_path/'e.json', '--quiet')
+def test_bigbench_task_names(tmp_path, task, msg, bigbench_stand_in):
+    r = run_cli('eval', '--tasks', f'ppl,{task}', '--out', tmp_path/'e.json', '--quiet', env=bigbench_stand_in)
     one_line_error(r, msg)
     assert not (tmp_path/'e.json').exists()
 

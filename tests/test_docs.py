@@ -32,7 +32,7 @@ def test_nbdev_uses_this_config():
 def test_notebooks_are_valid_and_export_modules():
     from configparser import ConfigParser
     cfg = ConfigParser(); cfg.read(ROOT/'settings.ini')
-    assert cfg['DEFAULT']['tst_flags'].split() == ['notest', 'slow', 'gpu']
+    assert cfg['DEFAULT']['tst_flags'].split() == ['notest', 'slow', 'gpu', 'bigbench']
     for nb in (ROOT/'nbs').glob('[0-9]*.ipynb'):
         cells = json.loads(nb.read_text())['cells']
         src = '\n'.join(''.join(c['source']) for c in cells)

@@ -73,15 +73,14 @@ def test_evaluate_a_model_dispatched_by_accelerate(default_model, tmp_path, monk
     assert a.value('cloze', 'acc') == b.value('cloze', 'acc')
     assert a.value('cloze', 'perplexity') == pytest.approx(b.value('cloze', 'perplexity'), rel=1e-4)
 
-def test_eval_bigbench_suite_offline_with_retention(tmp_path):
-    "The suite runs offline from the cached BIG-bench archive; its average and retention vs a reference are written."
+def test_eval_bigbench_suite_offline_with_retention(tmp_path, bigbench_stand_in):
+    "The suite runs offline from an archive in BIG-bench's layout (a stand-in here); its average and retention vs a reference are written."
     from prunenet.evaluate import BIGBENCH_SUITE, Evaluation
     import pandas as pd
     ref = tmp_path/'dense.json'
     Evaluation(pd.DataFrame([dict(task='bigbench', metric='average', value=0.5, stderr=None, n=4)]), dict(label='dense')).save(ref)
     out = tmp_path/'e.json'
-    env = dict(os.environ, HF_DATASETS_OFFLINE='1', HF_HUB_OFFLINE='1')
-    r = run_cli('eval', '--tasks', 'bigbench', '--limit', '3', '--reference', ref, '--out', out, '--quiet', env=env)
+    r = run_cli('eval', '--tasks', 'bigbench', '--limit', '3', '--reference', ref, '--out', out, '--quiet', env=bigbench_stand_in)
     assert r.returncode == 0, r.stderr
     d = json.loads(out.read_text())
     vals = {(x['task'], x['metric']): x for x in d['results']}

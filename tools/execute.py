@@ -3,7 +3,7 @@
 Usage: python tools/execute.py nbs/03_adapters.ipynb [...] [--flags "slow"] [--cells ID,ID]
 
 Cells with `#| eval: false` (the Colab install cell) are skipped, as nbdev_test skips them. Cells flagged with a
-tst_flag (notest, slow, gpu) are skipped unless named in --flags, or their cell id is
+tst_flag (settings.ini: notest, slow, gpu, bigbench) are skipped unless named in --flags, or their cell id is
 listed in --cells (to run one new slow cell without re-running the others); a skipped cell keeps the outputs it
 had, so results of a slow or GPU run are not erased by a quick run. Stops at the first error
 and leaves that notebook unchanged. Runs nbdev_clean afterwards.
@@ -20,7 +20,8 @@ from pathlib import Path
 from execnb.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell
 
-SKIP = {'notest', 'slow', 'gpu'}
+SKIP = set(next(l for l in (Path(__file__).parent.parent/'settings.ini').read_text().splitlines()
+                if l.startswith('tst_flags')).split('=')[1].split())
 
 def flags_of(src):
     return {f for l in src.split('\n') for f in re.findall(r'^#\|\s*(\w+)\s*$', l)}
