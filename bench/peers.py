@@ -17,7 +17,11 @@ runs go to bench/results/peers_runs.json (this project's budget) and bench/resul
 dense row is zeroshot.json's (the same computation) rather than a second run. Everything is written to
 bench/results/peers.json and the figure to bench/results/peers.png; `--markdown` prints the tables for RESULTS.md.
 
-    OMP_NUM_THREADS=1 python bench/peers.py [--slicegpt bench/results/slicegpt.json] [--markdown]
+`--perplexity-only`, for machines where BIG-bench's archive cannot be had (the package index this project's machines
+reach stopped serving it in December 2026): every row, ours included, is chosen and scored here on held-out text alone
+(`prunenet.ablations.run_grid`), kept in bench/results/peers_ppl.json; the table has no BIG-bench column.
+
+    OMP_NUM_THREADS=1 python bench/peers.py [--slicegpt bench/results/slicegpt.json] [--perplexity-only] [--markdown]
 """
 import argparse, copy, json, math, platform, tempfile, time
 from pathlib import Path
@@ -86,7 +90,7 @@ def table(runs:pd.DataFrame, archs:dict, slicegpt:dict=None, recovery:list=None)
                          bigbench_sd=avg.std() if len(g) > 1 else float('nan'),
                          bigbench_se=100 * math.sqrt(g['average'].mean() * (1 - g['average'].mean()) / 200), seeds=len(g),
                          prefill_tok_s=a['prefill_tok_s'], decode_tok_s=a['decode_tok_s'],
-                         decode_vs_dense=a['decode_tok_s'] / archs['dense']['decode_tok_s'], source='zero_shot_runs'))
+                         decode_vs_dense=a['decode_tok_s'] / archs['dense']['decode_tok_s'], source='prunenet runs'))
     for rec in recovery or []:
         rows.append(dict(method='default + recovery (distillation, no data)', ratio=rec['ratio'], removed_pct=rows_removed(rows, rec['ratio']),
                          params=None, ppl=rec['ppl'], ppl_min=rec['ppl'], ppl_max=rec['ppl'],
@@ -151,45 +155,82 @@ def figure(t:pd.DataFrame, path):
     ax.legend(fontsize=7, frameon=False, loc='upper left', bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout(); fig.savefig(path, dpi=120)
 
+def zero_shot_rows(model, tok, a, sg, r_eq) -> pd.DataFrame:
+    "Every row with BIG-bench's suite and perplexity (`zero_shot_runs`): ours from zeroshot.json, the peers' in their own files."
+    from prunenet.evaluate import BIGBENCH_SUITE
+    from prunenet.ablations import zero_shot_runs, TABLE_METHODS
+    from prunenet.core import write_json
+    own = zero_shot_runs(model, tok, (0.2, 0.25, 0.3), (0, 1, 2), methods=TABLE_METHODS, results=RESULTS/'zeroshot.json', progress=False)
+    own = own[own.ratio.isin([0.0, *a.ratios])]
+    dense = own[own.method == 'dense'].iloc[0].to_dict()
+    def results(name, ratios):
+        f = RESULTS/name
+        if not f.exists():      # the dense row is zeroshot.json's: the same model scored with the same settings
+            write_json(f, dict(settings=dict(ratios=list(ratios), seeds=[0, 1, 2], items=50, windows=20, suite=BIGBENCH_SUITE),
+                               runs=[{k: v for k, v in dense.items() if pd.notna(v)}]))
+        return f
+    peers = [zero_shot_runs(model, tok, ratios, (0, 1, 2), methods=peer_methods(authors), results=results(name, ratios), progress=False)
+             for authors, ratios, name in ((False, a.ratios, 'peers_runs.json'), (True, a.authors_ratios, 'peers_authors.json'))]
+    if r_eq:     # (b) the other way round: FFN pruning at the size SliceGPT reaches at its nominal 30 %
+        e = zero_shot_runs(model, tok, (r_eq,), (0, 1, 2), methods=equal_size_methods(), results=results('peers_equal_size.json', [r_eq]),
+                           progress=False)
+        peers.append(e.assign(method=e.method.map(lambda m: m if m == 'dense' else f'{m}{EQ}')))
+    return pd.concat([own] + [p[p.method != 'dense'] for p in peers], ignore_index=True)
+
+EQ = ', sized as SliceGPT at 0.3'
+
+def equal_size_methods() -> dict:
+    from prunenet.ablations import TABLE_METHODS
+    return {k: v for k, v in (TABLE_METHODS | peer_methods()).items() if k in EQUAL_SIZE}
+
+def perplexity_rows(model, tok, a, r_eq, path=RESULTS/'peers_ppl.json', windows:int=20) -> pd.DataFrame:
+    """Every row with held-out perplexity only (where BIG-bench's archive cannot be had): each (method, ratio, seed) chosen on
+    the dense model and scored by `prunenet.ablations.run_grid` (selfgen's text written once per seed and shared); finished
+    runs are kept in `path` and not redone."""
+    from prunenet.ablations import Run, run_grid, TABLE_METHODS
+    from prunenet.data import wiki_text
+    from prunenet.evaluate import perplexity
+    from prunenet.core import write_json
+    text = wiki_text('test')
+    todo = [(lbl, spec, r) for r in a.ratios for lbl, spec in (TABLE_METHODS | peer_methods(False)).items()]
+    todo += [(lbl, spec, r) for r in a.authors_ratios for lbl, spec in peer_methods(True).items()]
+    todo += [(lbl + EQ, spec, r_eq) for lbl, spec in equal_size_methods().items()] if r_eq else []
+    done = json.loads(path.read_text())['runs'] if path.exists() else []
+    if not done:
+        done.append(dict(method='dense', ratio=0.0, seed=0, ppl=perplexity(model, tok, text, max_windows=windows)['perplexity'], choose_s=0.0))
+    have, signals = {(x['method'], x['ratio'], x['seed']) for x in done}, {}
+    for lbl, (mode, o, seeded), r in todo:
+        for seed in ((0, 1, 2) if seeded else (0,)):
+            if (lbl, r, seed) in have: continue
+            g = run_grid(model, tok, [Run(lbl, mode, r, seed, overrides=o)], text, windows=windows, signals=signals, progress=False)
+            x = g.iloc[0]
+            done.append(dict(method=lbl, ratio=r, seed=seed, ppl=float(x.ppl), choose_s=float(x.choose_s + x.signal_s + x.compensate_s)))
+            write_json(path, dict(settings=dict(windows=windows, text='wiki test split'), updated=time.strftime('%Y-%m-%dT%H:%M:%S'),
+                                  threads=torch.get_num_threads(), runs=done))
+            print(lbl, r, seed, f'{x.ppl:.2f}', flush=True)
+    return pd.DataFrame(done).assign(average=float('nan'))
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--slicegpt', default=str(RESULTS/'slicegpt.json'))
     ap.add_argument('--ratios', type=float, nargs='+', default=[0.2, 0.25, 0.3], help="the peers' runs at this project's budget")
     ap.add_argument('--authors-ratios', type=float, nargs='+', default=[0.3], help="the peers' runs at their authors' budgets")
+    ap.add_argument('--perplexity-only', action='store_true',
+                    help="no BIG-bench column (where its archive cannot be had): runs go to bench/results/peers_ppl.json")
     ap.add_argument('--markdown', action='store_true')
     ap.add_argument('--threads', type=int, default=1)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     from prunenet.models import load_model
-    from prunenet.evaluate import BIGBENCH_SUITE
-    from prunenet.ablations import zero_shot_runs, TABLE_METHODS, suite_chance
-    from prunenet.core import write_json
+    from prunenet.ablations import TABLE_METHODS, suite_chance
     model, tok = load_model()
     t0 = time.perf_counter()
-    own = zero_shot_runs(model, tok, (0.2, 0.25, 0.3), (0, 1, 2), methods=TABLE_METHODS, results=RESULTS/'zeroshot.json', progress=False)
-    own = own[own.ratio.isin([0.0, *a.ratios])]
-    dense = own[own.method == 'dense'].iloc[0].to_dict()
-    peers = []
-    for authors, ratios, name in ((False, a.ratios, 'peers_runs.json'), (True, a.authors_ratios, 'peers_authors.json')):
-        f = RESULTS/name
-        if not f.exists():      # the dense row is zeroshot.json's: the same model scored with the same settings
-            write_json(f, dict(settings=dict(ratios=list(ratios), seeds=[0, 1, 2], items=50, windows=20, suite=BIGBENCH_SUITE),
-                               runs=[{k: v for k, v in dense.items() if pd.notna(v)}]))
-        peers.append(zero_shot_runs(model, tok, ratios, (0, 1, 2), methods=peer_methods(authors), results=f, progress=False))
     sg = json.loads(Path(a.slicegpt).read_text()) if Path(a.slicegpt).exists() else None
     r_eq = ffn_ratio_matching(model, sg, 0.3) if sg else None
-    if r_eq:     # (b) the other way round: FFN pruning at the size SliceGPT reaches at its nominal 30 %
-        eq = {k: v for k, v in (TABLE_METHODS | peer_methods()).items() if k in EQUAL_SIZE}
-        f = RESULTS/'peers_equal_size.json'
-        if not f.exists():
-            write_json(f, dict(settings=dict(ratios=[r_eq], seeds=[0, 1, 2], items=50, windows=20, suite=BIGBENCH_SUITE),
-                               runs=[{k: v for k, v in dense.items() if pd.notna(v)}]))
-        e = zero_shot_runs(model, tok, (r_eq,), (0, 1, 2), methods=eq, results=f, progress=False)
-        peers.append(e.assign(method=e.method.map(lambda m: m if m == 'dense' else f'{m}, sized as SliceGPT at 0.3')))
-    runs = pd.concat([own] + [p[p.method != 'dense'] for p in peers], ignore_index=True)
+    runs = perplexity_rows(model, tok, a, r_eq) if a.perplexity_only else zero_shot_rows(model, tok, a, sg, r_eq)
     methods = TABLE_METHODS | peer_methods(False) | peer_methods(True)
     modes = {lbl: spec[0] for lbl, spec in methods.items()}
-    modes |= {f'{k}, sized as SliceGPT at 0.3': methods[k][0] for k in EQUAL_SIZE}
+    modes |= {f'{k}{EQ}': methods[k][0] for k in EQUAL_SIZE}
     allruns = runs
     allruns['mode'] = allruns.method.map(lambda m: modes.get(m, 'dense'))
     archs = measure_architectures(model, tok, sorted({architecture(m, r) for m, r in zip(allruns['mode'], allruns.ratio)}), a.threads)
@@ -197,8 +238,9 @@ def main():
     recovery = [x for x in rec if x['mode'] == 'selfgen' and x['recipe'] == 'selfgen (kd)']
     t = table(allruns, archs, sg, recovery)
     rk = ranks(t)
-    chance = suite_chance(50)
-    out = dict(settings=dict(ratios=a.ratios, authors_ratios=a.authors_ratios, seeds=[0, 1, 2], items=50, windows=20, threads=a.threads, chance=chance,
+    chance = None if a.perplexity_only else suite_chance(50)
+    out = dict(settings=dict(ratios=a.ratios, authors_ratios=a.authors_ratios, seeds=[0, 1, 2], bigbench=not a.perplexity_only,
+                             items=50, windows=20, threads=a.threads, chance=chance,
                              slicegpt=sg and {k: sg.get(k) for k in ('commit', 'versions', 'note')}),
                machine=dict(machine=platform.machine(), torch=torch.__version__, cpu_count=torch.get_num_threads()),
                seconds=time.perf_counter() - t0, architectures=archs, table=t.to_dict('records'), default_ranks=rk.to_dict('records'))

@@ -99,18 +99,18 @@ def setting_flags(p) -> list:
 def cmd_compress(args):
     from prunenet.core import check_out_dir
     from prunenet.models import load_model
-    from prunenet.adapters import ffn_shape, n_keep, param_count, ffn_param_count
+    from prunenet.adapters import ffn_shape, param_count, ffn_param_count
     from prunenet.compress import compress, load_policy, save_compressed, CompressSettings, check_policy_fits, policy_mode, get_compensation
     given = dict({n: getattr(args, n) for n in args.settings}, compensate=args.compensate, device=args.device)
     policy = meta = None
     if args.policy: policy, meta = load_policy(args.policy)
-    CompressSettings.for_mode(args.ratio, policy_mode(policy, args.mode) if policy is not None else args.mode, **given)   # before any work
+    s = CompressSettings.for_mode(args.ratio, policy_mode(policy, args.mode) if policy is not None else args.mode, **given)   # before any work
     quality = _Quality(args.eval_windows)
     out = check_out_dir(args.out, args.overwrite)
     t0 = time.perf_counter(); model, tok = load_model(args.model, dtype=args.dtype, device=args.device); t_load = time.perf_counter() - t0
     shape = ffn_shape(model)
     if policy is not None: check_policy_fits(policy, shape); policy_mode(policy, args.mode)
-    n_keep(args.ratio, shape.d_ff)
+    s.kept(shape.d_ff)
     before = dict(params=param_count(model), ffn=ffn_param_count(model), width=shape.d_ff)
     quality.measure(model, tok, 'dense')
     res = compress(model, args.ratio, mode=args.mode, policy=policy, progress=not args.quiet,
@@ -201,6 +201,7 @@ def cmd_export(args):
             ['size', f'{r.bytes / 1e6:.1f} MB'], ['tensors', ', '.join(f'{n} {k}' for k, n in sorted(r.tensor_types.items()))],
             ['tokenizer', r.tokenizer], ['time', f'{time.perf_counter() - t0:.1f} s']]
     print(_table(rows, ['', 'value']))
+    if w := r.warning(): print(f'warning: {w}', file=sys.stderr)
 
 def _add_export(sub):
     x = sub.add_parser('export', help='write a saved model as a GGUF file for llama.cpp')

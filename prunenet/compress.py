@@ -18,7 +18,7 @@ import torch
 from safetensors.torch import save_file, load_file
 from .core import PrunenetError, Settings, setting, write_json, check_out_dir, rehearsing, METHODS, COMPENSATIONS
 from .models import save_pretrained
-from .adapters import ffn_blocks, ffn_shape, n_keep, slice_ffn_, param_count, ffn_param_count, FFNShape
+from .adapters import ffn_blocks, ffn_shape, n_keep, ROUNDINGS, slice_ffn_, param_count, ffn_param_count, FFNShape
 from .policy import PrunePolicy
 from .train import TrainSettings, AUTHORS, TrainingHistory, train_policy, layer_spectra, paper_units
 
@@ -149,18 +149,27 @@ register_compensation(SliceOnly());
 # %% ../nbs/08_compress.ipynb #9f469c06
 @dataclass(kw_only=True)
 class CompressSettings(Settings):
-    "What every compression run has, whatever its method: the ratio, the mode, the seed and the compensation after the choice."
+    "What every compression run has, whatever its method: the ratio and the width it keeps, the mode, the seed and the compensation after the choice."
     ratio: float = setting(None, 'fraction of FFN units to remove in every layer, in [0, 1)', cli=False)
     mode: str = setting(None, 'the method', cli=False)
     seed: int = setting(0, 'seed of the method (its policy, its draws, the text it writes)')
     device: str = setting('cpu', "where the method's own computations run (the model's device: the command line's --device)", cli=False)
     compensate: str = setting('none', 'after choosing', cli=False)      # the command line lists the registry
+    multiple_of: int = setting(1, 'keep a multiple of N units per layer, for runtimes that store weights in blocks (llama.cpp: '
+                                  '32 for q8_0, 256 for k-quants); 1: the paper\'s floor((1 - ratio) d_ff)')
+    rounding: str = setting('nearest', 'with --multiple-of: round (1 - ratio) d_ff to the nearest multiple, or down',
+                            choices=ROUNDINGS)
 
     def validate(self):
         if self.ratio is None or not 0 <= float(self.ratio) < 1: raise PrunenetError(f"ratio must be in [0, 1), got {self.ratio}")
         self.ratio, self.seed = float(self.ratio), int(self.seed)
         get_compensation(self.compensate)
+        self.positive('multiple_of')
         return super().validate()
+
+    def kept(self, d_ff:int) -> int:
+        "Units each layer keeps under these settings (notebook 03's `n_keep`; it checks `rounding`)."
+        return n_keep(self.ratio, d_ff, self.multiple_of, self.rounding)
 
     @classmethod
     def for_mode(cls, ratio, mode:str=None, **overrides) -> 'CompressSettings':
@@ -299,7 +308,7 @@ def choose_units(model, ratio:float, mode:str=None, policy=None, tokenizer=None,
     s = CompressSettings.for_mode(ratio, mode, **overrides)
     m, shape = get_method(s.mode), ffn_shape(model)
     if policy is not None: m.check_fits(policy, shape)
-    k = n_keep(s.ratio, shape.d_ff)
+    k = s.kept(shape.d_ff)
     c = m.choose(model, k, s, policy=policy, tokenizer=tokenizer, progress=progress, signal=signal)
     if len(c.keep) != shape.n_layers or any(len(u) != k or len(set(u.tolist())) != k for u in c.keep):
         raise PrunenetError(f"mode {m.name!r} chose {[len(u) for u in c.keep]} units in {len(c.keep)} layers; "
@@ -312,7 +321,7 @@ def apply_choice_(model, c:Choice, tokenizer=None) -> str:
 
 def compress(model, ratio:float, mode:str=None, policy=None, progress:bool=True, policy_source:str=None, tokenizer=None,
              **overrides) -> CompressionResult:
-    "Prune every FFN block of `model` (in place) to keep floor((1 - ratio) d_ff) units; train a policy unless one is given."
+    "Prune every FFN block of `model` (in place) to keep floor((1 - ratio) d_ff) units (or a multiple of `multiple_of`); train a policy unless one is given."
     shape = ffn_shape(model)
     before, ffn_before = param_count(model), ffn_param_count(model)
     c = choose_units(model, ratio, mode, policy, tokenizer, progress, **overrides)

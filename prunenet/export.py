@@ -10,7 +10,7 @@ __all__ = ['GGUF_TYPES', 'GGUF_ARCHS', 'ggml_type', 'encode_tensor', 'permute_qk
 # %% ../nbs/09_export.ipynb #dc64984d
 import os, json, functools
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, torch
 from .core import PrunenetError
@@ -211,6 +211,16 @@ class GGUFExport:
     bytes: int
     tensor_types: dict        # tensor type -> how many tensors
     tokenizer: str            # where the tokenizer came from
+    wider: dict = field(default_factory=dict)   # tensor -> row length, for tensors stored in a wider type than asked
+
+    def warning(self):
+        "One line when tensors fell back to a wider type because their rows fit no block of the asked type (else None)."
+        if not self.wider: return None
+        import gguf
+        block = gguf.GGML_QUANT_SIZES[ggml_type(self.type)[0]][0]
+        rows = sorted(set(self.wider.values()))
+        return (f"{len(self.wider)} tensors stored as F16, not {self.type}: rows of {', '.join(map(str, rows))} values are not a "
+                f"multiple of {block} (prune with --multiple-of {block}; llama.cpp's k-quants need 256)")
 
 def check_gguf_out(out, overwrite:bool=False) -> Path:
     "The output file as a `Path`, or a one-line error: it must end in .gguf, in a directory that exists."
@@ -228,7 +238,7 @@ def export_model(model, tokenizer, out, type:str='f32', tokenizer_from=None, ove
     out = check_gguf_out(out, overwrite)
     arch, cfg, d_ff = gguf_arch(model), text_config(model), ffn_shape(model).d_ff
     tok_keys, tok_source = tokenizer_keys(tokenizer, cfg.vocab_size, tokenizer_from)
-    tmp, counts = out.with_name(f'.{out.name}.tmp-{os.getpid()}'), Counter()
+    tmp, counts, wider, asked = out.with_name(f'.{out.name}.tmp-{os.getpid()}'), Counter(), {}, ggml_type(type)[0]
     try:
         w = gguf.GGUFWriter(tmp, arch.name)
         w.add_name(name or 'prunenet model')
@@ -238,12 +248,13 @@ def export_model(model, tokenizer, out, type:str='f32', tokenizer_from=None, ove
         for tname, data in gguf_tensors(model, arch):
             arr, qtype = encode_tensor(tname, data, type)
             w.add_tensor(tname, arr, raw_dtype=qtype); counts[qtype.name] += 1
+            if qtype not in (asked, gguf.GGMLQuantizationType.F32): wider[tname] = data.shape[-1]
         w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return GGUFExport(out, arch.name, type, d_ff, out.stat().st_size, dict(counts), tok_source)
+    return GGUFExport(out, arch.name, type, d_ff, out.stat().st_size, dict(counts), tok_source, wider)
 
 def export_gguf(model_dir, out, type:str='f32', tokenizer_from=None, overwrite:bool=False) -> GGUFExport:
     "Export the model saved in `model_dir` (e.g. by `prunenet compress`) to the GGUF file `out`."

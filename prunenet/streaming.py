@@ -17,7 +17,7 @@ from safetensors import safe_open
 from transformers import AutoConfig
 from .core import PrunenetError, atomic_dir, check_out_dir, write_json
 from .models import quiet_hf
-from .adapters import ADAPTERS, FFNLayout, FFNShape, n_keep, supported_architectures
+from .adapters import ADAPTERS, FFNLayout, FFNShape, supported_architectures
 from .train import train_policy, layer_spectra
 from .compress import (CompressSettings, methods, get_method, get_compensation, policy_mode, CompressionReport,
                                policy_meta, save_policy, POLICY_WEIGHTS, POLICY_META, REPORT_FILE)
@@ -293,7 +293,7 @@ def compress_checkpoint(src, out, ratio:float, mode:str='paper', policy=None, ov
     out = check_out_dir(out, overwrite)
     if out.resolve() == ckpt.path.resolve() or out.resolve() in ckpt.path.resolve().parents:
         raise PrunenetError(f"output {out} would replace the checkpoint being read; choose another directory")
-    k = n_keep(s.ratio, ckpt.shape.d_ff)
+    k = s.kept(ckpt.shape.d_ff)
     if policy is not None:
         if not any(x.policy_class is not None and isinstance(policy, x.policy_class) for x in streamers):
             classes = ', '.join(x.policy_class.__name__ for x in streamers if x.policy_class is not None)

@@ -1,5 +1,5 @@
 "GGUF export: the command end to end on the default model, every type on tiny LLaMA and Gemma 3 models, bad input."
-import copy, os
+import copy, json, os
 from pathlib import Path
 import numpy as np, pytest, torch
 import transformers as T
@@ -52,6 +52,21 @@ def test_cli_export_refuses_an_existing_file(pruned, tmp_path):
     r = run_cli('export', pruned, '--gguf', tmp_path/'x.gguf')
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and 'exists' in r.stderr
     assert (tmp_path/'x.gguf').read_text() == 'keep me'
+
+def test_cli_widths_in_whole_blocks(pruned, tmp_path):
+    "Issue 24: 1382 units fit no q8_0 block (the export says so in one line); --multiple-of 32 keeps 1088 at 0.3, all q8_0."
+    r = run_cli('export', pruned, '--gguf', tmp_path/'a.gguf', '--type', 'q8_0')
+    assert r.returncode == 0 and '30 F16' in r.stdout, r.stdout + r.stderr
+    warn = [l for l in r.stderr.splitlines() if l.startswith('warning:')]
+    assert warn == ['warning: 30 tensors stored as F16, not q8_0: rows of 1382 values are not a multiple of 32 '
+                    "(prune with --multiple-of 32; llama.cpp's k-quants need 256)"], r.stderr
+    out = tmp_path/'m'
+    r = run_cli('compress', '--ratio', '0.3', '--mode', 'random', '--multiple-of', '32', '--out', out, '--quiet')
+    assert r.returncode == 0, r.stderr
+    report = json.loads((out/'prunenet_report.json').read_text())
+    assert (report['k'], report['settings']['multiple_of'], report['settings']['rounding']) == (1088, 32, 'nearest')
+    r = run_cli('export', out, '--gguf', tmp_path/'b.gguf', '--type', 'q8_0')
+    assert r.returncode == 0 and 'F16' not in r.stdout and 'warning' not in r.stderr, r.stdout + r.stderr
 
 # ---- every type, on tiny models
 def tiny_pair(model_type):
@@ -111,9 +126,18 @@ def test_q8_0_falls_back_to_f16_where_rows_do_not_split_into_blocks(tmp_path):
     slice_ffn_(m, random_keep(m, 40, seed=1))                              # rows of ffn_down: 40, not a multiple of 32
     r = ex.export_model(m, tok, tmp_path/'m.gguf', 'q8_0')
     assert r.tensor_types == {'Q8_0': 14, 'F16': 2, 'F32': 5}, r.tensor_types
+    assert r.wider == {'blk.0.ffn_down.weight': 40, 'blk.1.ffn_down.weight': 40}, r.wider
+    assert r.warning().startswith('2 tensors stored as F16, not q8_0: rows of 40 values are not a multiple of 32 (prune with --multiple-of 32'), r.warning()
     back = load_gguf(tmp_path/'m.gguf')
     w, b = m.model.layers[0].mlp.down_proj.weight.detach(), back.model.layers[0].mlp.down_proj.weight
     assert torch.equal(b, w.half().float())
+
+def test_a_width_in_whole_blocks_is_quantized_whole(tmp_path):
+    "Pruned to a multiple of 32 units (compress --multiple-of 32), every matrix is q8_0 and the export says nothing."
+    m, tok = tiny_pair('llama')
+    slice_ffn_(m, random_keep(m, 64, seed=1))
+    r = ex.export_model(m, tok, tmp_path/'m.gguf', 'q8_0')
+    assert r.tensor_types == {'Q8_0': 16, 'F32': 5} and r.wider == {} and r.warning() is None, r
 
 # ---- bad input: one line, nothing written
 def test_bad_input_is_refused_in_one_line(pruned, tmp_path):
