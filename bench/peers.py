@@ -78,7 +78,7 @@ def measure_architectures(model, tok, archs, threads:int=1) -> dict:
         print(a, out[a], flush=True)
     return out
 
-def table(runs:pd.DataFrame, archs:dict, slicegpt:dict=None, recovery:list=None) -> pd.DataFrame:
+def table(runs:pd.DataFrame, archs:dict, slicegpt:dict=None, recovery:list=None, bigbench:bool=True) -> pd.DataFrame:
     "One row per (method, ratio): removed %, perplexity, suite average with its noise, speed; the default's rank per column."
     dense_params = archs['dense']['params']
     rows = []
@@ -94,7 +94,7 @@ def table(runs:pd.DataFrame, archs:dict, slicegpt:dict=None, recovery:list=None)
     for rec in recovery or []:
         rows.append(dict(method='default + recovery (distillation, no data)', ratio=rec['ratio'], removed_pct=rows_removed(rows, rec['ratio']),
                          params=None, ppl=rec['ppl'], ppl_min=rec['ppl'], ppl_max=rec['ppl'],
-                         bigbench=rec['bigbench'] * 100 if rec.get('bigbench') is not None else float('nan'), bigbench_sd=float('nan'),
+                         bigbench=rec['bigbench'] * 100 if bigbench and rec.get('bigbench') is not None else float('nan'), bigbench_sd=float('nan'),
                          bigbench_se=float('nan'), seeds=1, prefill_tok_s=archs[architecture('selfgen', rec['ratio'])]['prefill_tok_s'],
                          decode_tok_s=archs[architecture('selfgen', rec['ratio'])]['decode_tok_s'],
                          decode_vs_dense=archs[architecture('selfgen', rec['ratio'])]['decode_tok_s'] / archs['dense']['decode_tok_s'],
@@ -118,9 +118,10 @@ def rows_removed(rows, ratio):
 
 def ranks(t:pd.DataFrame, default='selfgen (default: + refit)') -> pd.DataFrame:
     """The default's rank among the pruned rows of each comparison (1 = best): perplexity (lower), suite average (higher;
-    rows without one not counted). At a nominal ratio r, as the paper compared: the FFN rows at r and SliceGPT slicing r.
+    rows without one not counted); recovery (LoRA after pruning, which any method could add) is not ranked. At a nominal
+    ratio r, as the paper compared: the FFN rows at r and SliceGPT slicing r.
     At equal size r: the FFN rows at r and SliceGPT sliced to their size. At SliceGPT's 0.3 size: FFN pruning matched to it."""
-    ffn = t[(t.method != 'dense') & ~t.source.str.startswith('slicegpt')]
+    ffn = t[(t.method != 'dense') & ~t.source.str.startswith('slicegpt') & (t.source != 'recover_default.json')]   # recovery: training on top
     sg = t[t.source.str.startswith('slicegpt')]
     eq = ', sized as SliceGPT at 0.3'
     groups = []
@@ -236,12 +237,12 @@ def main():
     archs = measure_architectures(model, tok, sorted({architecture(m, r) for m, r in zip(allruns['mode'], allruns.ratio)}), a.threads)
     rec = json.loads((RESULTS/'recover_default.json').read_text())['runs']
     recovery = [x for x in rec if x['mode'] == 'selfgen' and x['recipe'] == 'selfgen (kd)']
-    t = table(allruns, archs, sg, recovery)
+    t = table(allruns, archs, sg, recovery, bigbench=not a.perplexity_only)
     rk = ranks(t)
     chance = None if a.perplexity_only else suite_chance(50)
     out = dict(settings=dict(ratios=a.ratios, authors_ratios=a.authors_ratios, seeds=[0, 1, 2], bigbench=not a.perplexity_only,
                              items=50, windows=20, threads=a.threads, chance=chance,
-                             slicegpt=sg and {k: sg.get(k) for k in ('commit', 'versions', 'note')}),
+                             slicegpt=sg and sg.get('meta')),
                machine=dict(machine=platform.machine(), torch=torch.__version__, cpu_count=torch.get_num_threads()),
                seconds=time.perf_counter() - t0, architectures=archs, table=t.to_dict('records'), default_ranks=rk.to_dict('records'))
     (RESULTS/'peers.json').write_text(json.dumps(out, indent=1, default=float) + '\n')

@@ -1,0 +1,115 @@
+"""Pruned models in llama.cpp itself (issue 24): the round trip, and what pruning buys beside quantization.
+
+Models: the default model dense, and pruned by the default method (seed 0) at 0.2 and 0.3, keeping the paper's
+floor((1 - r) d_ff) units or a multiple of 32 (`--multiple-of 32`). Each is written by `prunenet.export.export_model` as
+f32 (the round trip), f16 and q8_0, and quantized to q4_K_M by llama.cpp's own `llama-quantize` from the f16 file.
+Measured with llama.cpp's tools, built by tools/llamacpp.sh (its VERSION file is recorded):
+- the round trip: `llama-completion` greedy continuations (--temp 0) of a few prompts from the f32 file against
+  transformers' greedy continuation of the same pruned model, as text;
+- `llama-perplexity` on the test split of the offline Wikipedia text written to a file (-c 256, 20 chunks; llama.cpp
+  scores the second half of each chunk, so its figures are to be compared with each other, not with prunenet's);
+- `llama-bench` (-p 128 -n 64, --reps, --threads) on every file in one run, so the ratios to dense are side by side;
+- file sizes, and the ratio of bytes read per generated token (the weights except the token embedding table, which
+  a decode step reads one row of) as the floor for a memory-bound decode.
+
+    python bench/llamacpp.py [--threads 2] [--reps 5]      (writes bench/results/llamacpp.json; about 15 minutes)
+"""
+import argparse, copy, json, os, re, subprocess, tempfile, time
+from pathlib import Path
+import torch
+
+RESULTS = Path(__file__).resolve().parent/'results'
+PROMPTS = ['The capital of France is', 'In 1905, Albert Einstein', 'The best way to learn a language is']
+
+def llama_bin() -> Path:
+    from prunenet.core import cache_dir
+    b = cache_dir()/'llama.cpp'/'bin'
+    if not (b/'llama-bench').exists(): raise SystemExit(f'no llama.cpp build in {b}: run tools/llamacpp.sh first')
+    return b
+
+def run(cmd, both:bool=False, **kw) -> str:
+    "stdout of a llama.cpp tool (and its stderr, where it prints its results: `both`); exits with its error if it fails."
+    r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
+    if r.returncode: raise SystemExit(f"{' '.join(map(str, cmd))} failed:\n{r.stderr[-2000:]}")
+    return r.stdout + (r.stderr if both else '')
+
+def gguf_tensor_bytes(path) -> dict:
+    "Bytes of every tensor in a GGUF file, and the tensor types."
+    import gguf
+    rd = gguf.GGUFReader(str(path))
+    return {t.name: (int(t.n_bytes), t.tensor_type.name) for t in rd.tensors}
+
+def decode_bytes(path) -> int:
+    "Bytes a decode step reads: every tensor but the token embedding table (one row of it per token)."
+    return sum(b for n, (b, _) in gguf_tensor_bytes(path).items() if n != 'token_embd.weight')
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--reps', type=int, default=5)
+    ap.add_argument('--new-tokens', type=int, default=32)
+    ap.add_argument('--out', default=str(RESULTS/'llamacpp.json'))
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    from prunenet.models import load_model
+    from prunenet.compress import compress
+    from prunenet.export import export_model
+    from prunenet.data import wiki_text
+    from prunenet.evaluate import perplexity
+    b, t0 = llama_bin(), time.perf_counter()
+    version = (b.parent/'VERSION').read_text()
+    dense, tok = load_model()
+    work = Path(tempfile.mkdtemp(prefix='prunenet-llamacpp-'))
+    (work/'test.txt').write_text(wiki_text('test'))
+    models = {'dense': (0.0, 1)} | {f'{r} x {m}': (r, m) for r in (0.2, 0.3) for m in (1, 32)}
+    rows, trips = [], []
+    for name, (r, m) in models.items():
+        model = copy.deepcopy(dense)
+        if r: compress(model, r, tokenizer=tok, progress=False, seed=0, multiple_of=m)
+        d_ff = model.config.intermediate_size
+        ppl_hf = perplexity(model, tok, wiki_text('test'), max_windows=20)['perplexity']
+        files = {}
+        for ty in ('f32', 'f16', 'q8_0'):
+            files[ty] = export_model(model, tok, work/f'{name.replace(" ", "")}-{ty}.gguf', ty).path
+        files['q4_K_M'] = work/f'{name.replace(" ", "")}-q4_K_M.gguf'
+        run([b/'llama-quantize', files['f16'], files['q4_K_M'], 'Q4_K_M', str(a.threads)])
+        if name in ('dense', '0.3 x 32', '0.3 x 1'):          # the round trip: greedy text, llama.cpp against transformers
+            for p in PROMPTS:
+                ids = tok(p, return_tensors='pt').input_ids
+                with torch.no_grad(): out = model.generate(ids, max_new_tokens=a.new_tokens, do_sample=False, pad_token_id=tok.eos_token_id)
+                hf = tok.decode(out[0, ids.shape[1]:], skip_special_tokens=True)
+                lc = run([b/'llama-completion', '-m', files['f32'], '-p', p, '-n', a.new_tokens, '--temp', 0, '-no-cnv',
+                          '--no-display-prompt', '-t', a.threads, '-s', 0, '--simple-io', '--no-warmup'], stdin=subprocess.DEVNULL)
+                lc = lc.replace('[end of text]', '')          # what llama-completion prints where the model ends its text
+                trips.append(dict(model=name, prompt=p, transformers=hf, llama_cpp=lc, same=lc.strip() == hf.strip()))
+                print(name, repr(p), 'same' if trips[-1]['same'] else f'DIFFERENT:\n  hf: {hf!r}\n  lc: {lc!r}', flush=True)
+        for ty, f in files.items():
+            if ty == 'f32': continue
+            out = run([b/'llama-perplexity', '-m', f, '-f', work/'test.txt', '-c', 256, '--chunks', 20, '-t', a.threads, '-b', 256], both=True)
+            ppl = float(re.search(r'Final estimate: PPL = ([\d.]+)', out).group(1))
+            types = {}
+            for _, (nb, tt) in gguf_tensor_bytes(f).items(): types[tt] = types.get(tt, 0) + 1
+            rows.append(dict(model=name, ratio=r, multiple_of=m, d_ff=d_ff, type=ty, MiB=f.stat().st_size / 2**20, decode_bytes=decode_bytes(f),
+                             tensor_types=types, ppl_llama=ppl, ppl_transformers=ppl_hf, file=str(f.name)))
+            print(rows[-1], flush=True)
+    bench_files = [work/r['file'] for r in rows]
+    js = run([b/'llama-bench', *sum([['-m', f] for f in bench_files], []), '-p', 128, '-n', 64, '-r', a.reps, '-t', a.threads, '-o', 'json'])
+    for x in json.loads(js):
+        row = next(r for r in rows if r['file'] == Path(x['model_filename']).name)
+        row['pp128' if x['n_prompt'] else 'tg64'] = x['avg_ts']; row[('pp128' if x['n_prompt'] else 'tg64') + '_sd'] = x['stddev_ts']
+    for r in rows:
+        d = next(x for x in rows if x['model'] == 'dense' and x['type'] == r['type'])
+        r.update(size_vs_dense=r['MiB'] / d['MiB'], bytes_ratio=d['decode_bytes'] / r['decode_bytes'],
+                 pp_vs_dense=r['pp128'] / d['pp128'], tg_vs_dense=r['tg64'] / d['tg64'])
+        r['tg_vs_bytes_ratio'] = r['tg_vs_dense'] / r['bytes_ratio']
+    out = dict(about=__doc__.split('\n\n')[0], llama_cpp=version, threads=a.threads, reps=a.reps, round_trip=trips, rows=rows,
+               seconds=time.perf_counter() - t0, machine=dict(cpu=next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), '?'),
+                                                        cpus=os.cpu_count(), torch=torch.__version__))
+    Path(a.out).write_text(json.dumps(out, indent=1, default=str) + '\n')
+    import pandas as pd
+    t = pd.DataFrame(rows)[['model', 'type', 'd_ff', 'MiB', 'size_vs_dense', 'ppl_llama', 'ppl_transformers', 'pp128', 'tg64', 'pp_vs_dense',
+                            'tg_vs_dense', 'bytes_ratio', 'tg_vs_bytes_ratio']]
+    print(t.round(3).to_markdown(index=False))
+    print(f'round trip: {sum(x["same"] for x in trips)} of {len(trips)} greedy continuations equal; {out["seconds"]:.0f} s; wrote {a.out}')
+
+if __name__ == '__main__': main()
