@@ -125,7 +125,8 @@ def cmd_compress(args):
     how = (f"policy from {args.policy}, trained at ratio {meta.get('trained_ratio')} (no training now)" if policy is not None else
            f"{r.settings['episodes']} episodes, {_fmt_s(r.seconds['per_episode'])} each" if res.policy is not None and 'episodes' in r.settings
            else 'a policy' if res.policy is not None else 'no policy (baseline)')
-    print(f"\nmode {r.settings['mode']}, ratio {r.settings['ratio']}, seed {r.settings['seed']}; {how}")
+    width = f", a multiple of {r.settings['multiple_of']} units ({r.settings['rounding']})" if r.settings.get('multiple_of', 1) > 1 else ''
+    print(f"\nmode {r.settings['mode']}, ratio {r.settings['ratio']}{width}, seed {r.settings['seed']}; {how}")
     if 'numerics' in r.settings: print(_numerics_line(r))
     comp = get_compensation(r.settings['compensate'])
     if comp.changes_weights:

@@ -165,6 +165,7 @@ class CompressSettings(Settings):
         self.ratio, self.seed = float(self.ratio), int(self.seed)
         get_compensation(self.compensate)
         self.positive('multiple_of')
+        if self.rounding not in ROUNDINGS: raise PrunenetError(f"rounding must be one of {', '.join(ROUNDINGS)}, got {self.rounding!r}")
         return super().validate()
 
     def kept(self, d_ff:int) -> int:

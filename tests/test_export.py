@@ -63,6 +63,7 @@ def test_cli_widths_in_whole_blocks(pruned, tmp_path):
     out = tmp_path/'m'
     r = run_cli('compress', '--ratio', '0.3', '--mode', 'random', '--multiple-of', '32', '--out', out, '--quiet')
     assert r.returncode == 0, r.stderr
+    assert 'mode random, ratio 0.3, a multiple of 32 units (nearest), seed 0' in r.stdout, r.stdout
     report = json.loads((out/'prunenet_report.json').read_text())
     assert (report['k'], report['settings']['multiple_of'], report['settings']['rounding']) == (1088, 32, 'nearest')
     r = run_cli('export', out, '--gguf', tmp_path/'b.gguf', '--type', 'q8_0')
