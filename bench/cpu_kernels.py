@@ -10,7 +10,7 @@ For the text, the position of the first differing token is recorded too.
 `python bench/cpu_kernels.py` writes bench/results/cpu_kernels.json (about 4 minutes per setting at one thread, alone);
 `--only NAME,...` reruns those settings and keeps the others' recorded runs.
 """
-import hashlib, json, os, platform, subprocess, sys, time
+import hashlib, json, os, platform, re, subprocess, sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +25,11 @@ def settings(cap:str) -> dict:
     return {'plain': {}, 'threads=2': dict(PROBE_THREADS='2'), f'ATEN_CPU_CAPABILITY={lower}': dict(ATEN_CPU_CAPABILITY=lower),
             'MKL_CBWR=COMPATIBLE': dict(MKL_CBWR='COMPATIBLE'), 'MKL_ENABLE_INSTRUCTIONS=AVX2': dict(MKL_ENABLE_INSTRUCTIONS='AVX2'),
             f'ATEN_CPU_CAPABILITY={lower} MKL_CBWR=COMPATIBLE': dict(ATEN_CPU_CAPABILITY=lower, MKL_CBWR='COMPATIBLE')}
+
+def dumps(obj) -> str:
+    "JSON indented for reading, with each list of numbers (token ids, units) on one line: the runs hold 800,000 of them."
+    flat = lambda m: '[' + ', '.join(m.group(1).replace(',', ' ').split()) + ']'
+    return re.sub(r'\[\s*([-\d.,\s]*?)\s*\]', flat, json.dumps(obj, indent=2))
 
 def sha(t) -> str:
     import torch
@@ -83,7 +88,7 @@ if __name__ == '__main__':
                            selfgen_layers_differing=layers_differing(r['selfgen_keep'], base['selfgen_keep']),
                            paper_layers_differing=layers_differing(r['paper_keep'], base['paper_keep']), seconds=r['seconds'])
     for name, row in table.items(): print(f'{name:50s}', row)
-    OUT.write_text(json.dumps(dict(machine=dict(processor=platform.processor() or platform.machine(), capability=cap,
+    OUT.write_text(dumps(dict(machine=dict(processor=platform.processor() or platform.machine(), capability=cap,
                                                 torch=torch.__version__, cpu=open('/proc/cpuinfo').read().split('model name')[1].split('\n')[0].strip(': \t')),
                                    note='True: the result differs bitwise from the plain run (one thread each unless named, fresh process)',
-                                   changes=table, date=time.strftime('%Y-%m-%d'), runs=runs), indent=2) + '\n')
+                                   changes=table, date=time.strftime('%Y-%m-%d'), runs=runs)) + '\n')

@@ -156,7 +156,7 @@ def figure(t:pd.DataFrame, path):
     ax.legend(fontsize=7, frameon=False, loc='upper left', bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout(); fig.savefig(path, dpi=120)
 
-def zero_shot_rows(model, tok, a, sg, r_eq) -> pd.DataFrame:
+def zero_shot_rows(model, tok, a, r_eq) -> pd.DataFrame:
     "Every row with BIG-bench's suite and perplexity (`zero_shot_runs`): ours from zeroshot.json, the peers' in their own files."
     from prunenet.evaluate import BIGBENCH_SUITE
     from prunenet.ablations import zero_shot_runs, TABLE_METHODS
@@ -228,16 +228,15 @@ def main():
     t0 = time.perf_counter()
     sg = json.loads(Path(a.slicegpt).read_text()) if Path(a.slicegpt).exists() else None
     r_eq = ffn_ratio_matching(model, sg, 0.3) if sg else None
-    runs = perplexity_rows(model, tok, a, r_eq) if a.perplexity_only else zero_shot_rows(model, tok, a, sg, r_eq)
+    runs = perplexity_rows(model, tok, a, r_eq) if a.perplexity_only else zero_shot_rows(model, tok, a, r_eq)
     methods = TABLE_METHODS | peer_methods(False) | peer_methods(True)
     modes = {lbl: spec[0] for lbl, spec in methods.items()}
     modes |= {f'{k}{EQ}': methods[k][0] for k in EQUAL_SIZE}
-    allruns = runs
-    allruns['mode'] = allruns.method.map(lambda m: modes.get(m, 'dense'))
-    archs = measure_architectures(model, tok, sorted({architecture(m, r) for m, r in zip(allruns['mode'], allruns.ratio)}), a.threads)
+    runs['mode'] = runs.method.map(lambda m: modes.get(m, 'dense'))
+    archs = measure_architectures(model, tok, sorted({architecture(m, r) for m, r in zip(runs['mode'], runs.ratio)}), a.threads)
     rec = json.loads((RESULTS/'recover_default.json').read_text())['runs']
     recovery = [x for x in rec if x['mode'] == 'selfgen' and x['recipe'] == 'selfgen (kd)']
-    t = table(allruns, archs, sg, recovery, bigbench=not a.perplexity_only)
+    t = table(runs, archs, sg, recovery, bigbench=not a.perplexity_only)
     rk = ranks(t)
     chance = None if a.perplexity_only else suite_chance(50)
     out = dict(settings=dict(ratios=a.ratios, authors_ratios=a.authors_ratios, seeds=[0, 1, 2], bigbench=not a.perplexity_only,

@@ -25,9 +25,8 @@ def configs(ratios, multiples=(1, 32, 64, 256), roundings=('nearest', 'down')):
 
 def shape_costs(model, tok, k:int, reps:int=5) -> dict:
     "Parameters, GGUF bytes at f16 and q8_0 (and tensors stored wider than asked), PyTorch speed: for `model` sliced to k units."
-    from prunenet.adapters import ffn_shape, param_count
+    from prunenet.adapters import ffn_shape, param_count, slice_ffn_
     from prunenet.baselines import random_keep
-    from prunenet.adapters import slice_ffn_
     from prunenet.export import export_model
     from prunenet.evaluate import measure_speed
     m = copy.deepcopy(model)
