@@ -13,6 +13,8 @@ Measured with llama.cpp's tools, built by tools/llamacpp.sh (its VERSION file is
   a decode step reads one row of) as the floor for a memory-bound decode.
 
     python bench/llamacpp.py [--threads 2] [--reps 5]      (writes bench/results/llamacpp.json; about 15 minutes)
+    python bench/llamacpp.py --model gemma --variants 0.2x32 0.3x1 0.3x32 --out bench/results/llamacpp_gemma.json
+                                                           (Gemma 3 270M, the packaged GGUF: prunenet.models.gemma_gguf)
 """
 import argparse, copy, json, os, re, subprocess, tempfile, time
 from pathlib import Path
@@ -48,32 +50,35 @@ def main():
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--reps', type=int, default=5)
     ap.add_argument('--new-tokens', type=int, default=32)
+    ap.add_argument('--model', default=None, help="what load_model loads (default: the default model); 'gemma': Gemma 3 270M")
+    ap.add_argument('--variants', nargs='+', default=['0.2x1', '0.2x32', '0.3x1', '0.3x32'], help='RATIOxMULTIPLE pruned models besides dense')
     ap.add_argument('--out', default=str(RESULTS/'llamacpp.json'))
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    from prunenet.models import load_model
+    from prunenet.models import load_model, gemma_gguf
     from prunenet.compress import compress
     from prunenet.export import export_model
     from prunenet.data import wiki_text
     from prunenet.evaluate import perplexity
     b, t0 = llama_bin(), time.perf_counter()
     version = (b.parent/'VERSION').read_text()
-    dense, tok = load_model()
+    dense, tok = load_model(gemma_gguf() if a.model == 'gemma' else a.model)
     work = Path(tempfile.mkdtemp(prefix='prunenet-llamacpp-'))
     (work/'test.txt').write_text(wiki_text('test'))
-    models = {'dense': (0.0, 1)} | {f'{r} x {m}': (r, m) for r in (0.2, 0.3) for m in (1, 32)}
+    variants = [tuple(v.split('x')) for v in a.variants]
+    models = {'dense': (0.0, 1)} | {f'{r} x {m}': (float(r), int(m)) for r, m in variants}
     rows, trips = [], []
     for name, (r, m) in models.items():
         model = copy.deepcopy(dense)
         if r: compress(model, r, tokenizer=tok, progress=False, seed=0, multiple_of=m)
-        d_ff = model.config.intermediate_size
+        d_ff = model.config.get_text_config().intermediate_size
         ppl_hf = perplexity(model, tok, wiki_text('test'), max_windows=20)['perplexity']
         files = {}
         for ty in ('f32', 'f16', 'q8_0'):
             files[ty] = export_model(model, tok, work/f'{name.replace(" ", "")}-{ty}.gguf', ty).path
         files['q4_K_M'] = work/f'{name.replace(" ", "")}-q4_K_M.gguf'
         run([b/'llama-quantize', files['f16'], files['q4_K_M'], 'Q4_K_M', str(a.threads)])
-        if name in ('dense', '0.3 x 32', '0.3 x 1'):          # the round trip: greedy text, llama.cpp against transformers
+        if name == 'dense' or r == 0.3:          # the round trip: greedy text, llama.cpp against transformers
             for p in PROMPTS:
                 ids = tok(p, return_tensors='pt').input_ids
                 with torch.no_grad(): out = model.generate(ids, max_new_tokens=a.new_tokens, do_sample=False, pad_token_id=tok.eos_token_id)
@@ -102,7 +107,7 @@ def main():
         r.update(size_vs_dense=r['MiB'] / d['MiB'], bytes_ratio=d['decode_bytes'] / r['decode_bytes'],
                  pp_vs_dense=r['pp128'] / d['pp128'], tg_vs_dense=r['tg64'] / d['tg64'])
         r['tg_vs_bytes_ratio'] = r['tg_vs_dense'] / r['bytes_ratio']
-    out = dict(about=__doc__.split('\n\n')[0], llama_cpp=version, threads=a.threads, reps=a.reps, round_trip=trips, rows=rows,
+    out = dict(about=__doc__.split('\n\n')[0], model=a.model or 'default (SmolLM2-135M-Instruct)', llama_cpp=version, threads=a.threads, reps=a.reps, round_trip=trips, rows=rows,
                seconds=time.perf_counter() - t0, machine=dict(cpu=next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), '?'),
                                                         cpus=os.cpu_count(), torch=torch.__version__))
     Path(a.out).write_text(json.dumps(out, indent=1, default=str) + '\n')

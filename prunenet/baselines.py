@@ -68,7 +68,7 @@ class CalibratedMethod(Method):
     def choose(self, model, k, s, tokenizer=None, **_):
         if tokenizer is None: raise PrunenetError(f"mode {self.name!r} reads text, so it needs the tokenizer")
         t0 = time.perf_counter()
-        stats = activation_stats(model, s.ids(tokenizer).split(8), gram=get_compensation(s.compensate).needs_gram)
+        stats = activation_stats(model, s.ids(tokenizer).split(8), gram=get_compensation(s.compensate).needs_gram, spill=True)
         return Choice.timed(importance_keep(stats, model, k), s, s.data(), t0, stats=stats)
 
 for _m in (RandomMethod(), MagnitudeMethod(), CalibratedMethod()): register(_m)

@@ -323,6 +323,9 @@ def apply_choice_(model, c:Choice, tokenizer=None) -> str:
 def compress(model, ratio:float, mode:str=None, policy=None, progress:bool=True, policy_source:str=None, tokenizer=None,
              **overrides) -> CompressionResult:
     "Prune every FFN block of `model` (in place) to keep floor((1 - ratio) d_ff) units (or a multiple of `multiple_of`); train a policy unless one is given."
+    if any(p.device.type == 'meta' for p in model.parameters()):
+        raise PrunenetError("the model has weights offloaded by accelerate (on the meta device here), which cannot be sliced in place; "
+                            "use prunenet.offload.compress_offloaded (prunenet compress --max-memory)")
     shape = ffn_shape(model)
     before, ffn_before = param_count(model), ffn_param_count(model)
     c = choose_units(model, ratio, mode, policy, tokenizer, progress, **overrides)

@@ -13,7 +13,7 @@ import torch
 from .core import PrunenetError, setting
 from .adapters import ffn_blocks, add_out_bias_, slice_ffn_
 from .policy import top_units
-from .activations import ActivationStats, activation_stats, weight_norms
+from .activations import ActivationStats, activation_stats, weight_norms, weights_in_memory
 from .baselines import CalibratedSettings
 from .compress import Method, Choice, Compensation, register, register_compensation, get_compensation
 
@@ -28,7 +28,9 @@ def flap_scores(stats:ActivationStats, model) -> torch.Tensor:
 
 def wanda_sp_scores(stats:ActivationStats, model) -> torch.Tensor:
     "Wanda-sp's metric (L, d_ff): the RMS of each unit's input over the tokens times the mean |weight| of its out-column."
-    cols = torch.stack([b.out_matrix().detach().float().abs().mean(0).cpu() for b in ffn_blocks(model)])
+    def col(b):
+        with weights_in_memory(b.layer): return b.out_matrix().detach().float().abs().mean(0).cpu()
+    cols = torch.stack([col(b) for b in ffn_blocks(model)])
     return stats.mean_sq.float().sqrt() * cols
 
 # %% ../nbs/08c_peers.ipynb #pe000011
@@ -62,7 +64,7 @@ class _Scored(Method):
     def score(self, stats, model): raise NotImplementedError
     def scores(self, model, tok, s) -> tuple:
         "`(scores (L, d_ff), statistics)`: the statistics are handed on to the compensation."
-        st = activation_stats(model, s.ids(tok).split(8), gram=get_compensation(s.compensate).needs_gram)
+        st = activation_stats(model, s.ids(tok).split(8), gram=get_compensation(s.compensate).needs_gram, spill=True)
         return self.score(st, model), st
     def choose(self, model, k, s, tokenizer=None, **_):
         if tokenizer is None: raise PrunenetError(f"mode {self.name!r} reads text, so it needs the tokenizer")
@@ -86,7 +88,7 @@ class TaylorMethod(_Scored):
     def scores(self, model, tok, s):
         ids = s.ids(tok)
         refit = get_compensation(s.compensate).needs_gram                  # only a compensation that refits needs activations
-        return taylor_scores(model, ids), activation_stats(model, ids.split(8)) if refit else None
+        return taylor_scores(model, ids), activation_stats(model, ids.split(8), spill=True) if refit else None
 
 class FlapBias(Compensation):
     "FLAP's baseline compensation: slice, and add the removed units' mean output as a bias on the out-projection."

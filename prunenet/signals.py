@@ -5,21 +5,24 @@
 # %% auto #0
 __all__ = ['FEATURES', 'self_generate', 'unit_features', 'output_gram', 'output_error', 'UnitPolicy', 'UnitHistory',
            'train_unit_policy', 'select_by_policy', 'Signal', 'signal_from_ids', 'self_signal', 'spectral_term',
-           'OwnTextSettings', 'SelfgenSettings', 'SelfgenMethod']
+           'OwnTextSettings', 'save_own_text', 'load_own_text', 'own_text', 'SelfgenSettings', 'SelfgenMethod']
 
 # %% ../nbs/11_signals.ipynb #ea0e451e
 import time, math
 from dataclasses import dataclass, field
+from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 from tqdm.auto import tqdm
+from safetensors import safe_open, SafetensorError
+from safetensors.torch import save_file
 from .core import PrunenetError, Settings, setting, shrink
 from .adapters import ffn_blocks, ffn_shape, n_keep, text_config
 from .policy import sample_units, top_units
 from .evaluate import start_token
-from .activations import ActivationStats, activation_stats, weight_norms
+from .activations import ActivationStats, activation_stats, weight_norms, weights_in_memory, input_device
 from .reward import REWARDS
 from .train import TrainSettings, stacked_spectra, layer_reward
-from .compress import Method, Choice, register
+from .compress import Method, Choice, register, get_compensation
 
 # %% ../nbs/11_signals.ipynb #d092305d
 @torch.no_grad()
@@ -29,7 +32,7 @@ def self_generate(model, tok=None, n_seqs:int=8, n_tokens:int=128, seed:int=0, t
     cfg = text_config(model)
     max_pos = getattr(cfg, 'max_position_embeddings', None) or getattr(cfg, 'n_positions', None)
     if max_pos: n_tokens = min(n_tokens, max_pos - 1)                  # never past the model's context
-    dev = next(model.parameters()).device
+    dev = input_device(model)
     x = torch.full((n_seqs, 1), start_token(model, tok), device=dev)
     eos = getattr(cfg, 'eos_token_id', None)
     pad = eos[0] if isinstance(eos, (list, tuple)) else eos
@@ -61,10 +64,12 @@ def unit_features(model, stats:ActivationStats) -> torch.Tensor:
     return torch.stack([_std_log(f[k]) for k in FEATURES], -1)
 
 def output_gram(model, stats:ActivationStats) -> torch.Tensor:
-    "M = E[a a^T] * (W_out^T W_out) per layer (L, d_ff, d_ff); only its diagonal (L, d_ff) without a Gram."
-    if stats.gram is None: return stats.mean_sq.float() * weight_norms(model)[1] ** 2
-    Ws = [b.out_matrix().detach().float().cpu() for b in ffn_blocks(model)]
-    return torch.stack([stats.gram[l] * (W.T @ W) for l, W in enumerate(Ws)])
+    "M = E[a a^T] * (W_out^T W_out) per layer (L, d_ff, d_ff); only its diagonal (L, d_ff) without a Gram in memory (none, or on disk)."
+    if not torch.is_tensor(stats.gram): return stats.mean_sq.float() * weight_norms(model)[1] ** 2
+    def gram_of(b):
+        with weights_in_memory(b.layer): W = b.out_matrix().detach().float().cpu()
+        return stats.gram[b.index] * (W.T @ W)
+    return torch.stack([gram_of(b) for b in ffn_blocks(model)])
 
 def output_error(M:torch.Tensor, keep_mask:torch.Tensor) -> torch.Tensor:
     "Relative FFN-output error d^T M d / 1^T M 1 of dropping the units outside `keep_mask` (..., L, d_ff), per layer."
@@ -164,10 +169,10 @@ class Signal:
     ids: torch.Tensor
     seconds: dict
 
-def signal_from_ids(model, ids:torch.Tensor, batch_size:int=8, max_gram_bytes:int=2**31, t_gen:float=0.0) -> Signal:
-    "The signal of `model` on token ids (n, T)."
+def signal_from_ids(model, ids:torch.Tensor, batch_size:int=8, max_gram_bytes:int=2**31, t_gen:float=0.0, spill:bool=True) -> Signal:
+    "The signal of `model` on token ids (n, T); Grams larger than `max_gram_bytes` go to disk (`spill`: for the refit) or are dropped, and the policy sees M's diagonal."
     t0 = time.perf_counter()
-    stats = activation_stats(model, ids.split(batch_size), max_gram_bytes=max_gram_bytes)
+    stats = activation_stats(model, ids.split(batch_size), max_gram_bytes=max_gram_bytes, spill=spill)
     X, M = unit_features(model, stats), output_gram(model, stats)
     return Signal(X, M, stats, ids, dict(generate=t_gen, forward=time.perf_counter() - t0))
 
@@ -178,6 +183,13 @@ def self_signal(model, tok=None, n_seqs:int=8, n_tokens:int=128, seed:int=0, max
     return signal_from_ids(model, ids, max_gram_bytes=max_gram_bytes, t_gen=time.perf_counter() - t0)
 
 # %% ../nbs/11_signals.ipynb #c1a7d0a6
+def _states(model) -> list:
+    "Every layer's state matrix, read in where accelerate has offloaded it."
+    out = []
+    for b in ffn_blocks(model):
+        with weights_in_memory(b.layer): out.append(b.state_matrix().detach())
+    return out
+
 def spectral_term(states, reward:str='inv_ks'):
     "mask (L, d_ff) -> (L,) spectral reward of the kept rows, for selfgen's optional spectral term."
     Ws, G, s0 = stacked_spectra(states, TrainSettings(reward=reward).validate())
@@ -187,13 +199,55 @@ def spectral_term(states, reward:str='inv_ks'):
 
 @dataclass(kw_only=True)
 class OwnTextSettings(Settings):
-    "How much text the model writes itself: `gen_seqs` sequences of `gen_tokens` tokens (shortened in a rehearsal)."
+    "How much text the model writes itself: `gen_seqs` sequences of `gen_tokens` tokens (shortened in a rehearsal), or a file of it written before."
     gen_seqs: int = setting(64, 'sequences the model writes (its own text: no data)')
     gen_tokens: int = setting(128, 'tokens per written sequence')
+    selfgen_text: str = setting(None, "a file of the model's own text written before (save_own_text; e.g. on a faster machine): "
+                                      "read instead of writing it again")
     def validate(self):
         self.positive('gen_seqs', 'gen_tokens')
         self.gen_tokens = shrink(self.gen_tokens, 16)     # a rehearsal: short
+        if self.selfgen_text is not None and not Path(self.selfgen_text).expanduser().is_file():
+            raise PrunenetError(f"selfgen_text: {self.selfgen_text} is not a file")
         return super().validate()
+
+def save_own_text(ids:torch.Tensor, path, **about) -> Path:
+    "Write token ids (n, T) the model wrote itself to `path` (safetensors), with `about` (model, seed, ...) as metadata."
+    ids = torch.as_tensor(ids)
+    if ids.dim() != 2 or ids.is_floating_point(): raise PrunenetError(f"own text must be integer token ids (n, T), got {tuple(ids.shape)} {ids.dtype}")
+    path = Path(path).expanduser()
+    tmp = path.with_name(path.name + '.tmp')
+    try:
+        save_file({'ids': ids.long().contiguous()}, str(tmp), metadata={'prunenet': 'own text', **{k: str(v) for k, v in about.items()}})
+        tmp.replace(path)
+    finally: tmp.unlink(missing_ok=True)
+    return path
+
+def load_own_text(path) -> tuple:
+    "`(ids, about)` from a file `save_own_text` wrote; a clear error for anything else."
+    path = Path(path).expanduser()
+    try:
+        with safe_open(str(path), framework='pt') as f:
+            about, names = f.metadata() or {}, list(f.keys())
+            if about.get('prunenet') != 'own text' or names != ['ids']: raise ValueError('not written by save_own_text')
+            ids = f.get_tensor('ids')
+    except (OSError, ValueError, SafetensorError) as e:
+        raise PrunenetError(f"{path} is not a file of the model's own text ({str(e)[:80]})") from None
+    if ids.dim() != 2 or ids.is_floating_point() or ids.numel() == 0: raise PrunenetError(f"{path}: token ids must be (n, T) integers")
+    return ids, {k: v for k, v in about.items() if k != 'prunenet'}
+
+def own_text(model, tok, s:OwnTextSettings) -> tuple:
+    "`(ids, what, seconds)`: the model's own text as settings `s` say (written now, or read from `s.selfgen_text`), what it is, and the seconds writing took."
+    if s.selfgen_text is None:
+        t0 = time.perf_counter()
+        ids = self_generate(model, tok, s.gen_seqs, s.gen_tokens, s.seed)
+        return ids, f'self-generated: {s.gen_seqs} x {s.gen_tokens} tokens sampled by the model (seed {s.seed})', time.perf_counter() - t0
+    ids, about = load_own_text(s.selfgen_text)
+    vocab = getattr(text_config(model), 'vocab_size', None)
+    if int(ids.min()) < 0: raise PrunenetError(f"{s.selfgen_text} holds negative token ids")
+    if vocab and int(ids.max()) >= vocab: raise PrunenetError(f"{s.selfgen_text} holds token ids up to {int(ids.max())}; this model's vocabulary has {vocab}")
+    said = ', '.join(f'{k} {v}' for k, v in sorted(about.items()))
+    return ids, f"self-generated, read from {s.selfgen_text}: {ids.shape[0]} x {ids.shape[1] - 1} tokens" + (f" ({said})" if said else ''), 0.0
 
 @dataclass(kw_only=True)
 class SelfgenSettings(OwnTextSettings):
@@ -224,12 +278,14 @@ class SelfgenMethod(Method):
     policy_class, policy_kind, reads_signal = UnitPolicy, 'unit', True
 
     def choose(self, model, k, s, policy=None, tokenizer=None, progress=False, signal=None):
-        sig = signal or self_signal(model, tokenizer, s.gen_seqs, s.gen_tokens, s.seed)
-        data = f'self-generated: {s.gen_seqs} x {s.gen_tokens} tokens sampled by the model (seed {s.seed})' if signal is None \
-               else f'given signal: {tuple(sig.ids.shape)} token ids'
+        if signal is None:
+            ids, data, t_gen = own_text(model, tokenizer, s)
+            sig = signal_from_ids(model, ids, t_gen=t_gen, spill=get_compensation(s.compensate).needs_gram)
+        else: sig, data = signal, f'given signal: {tuple(signal.ids.shape)} token ids'
+        if not torch.is_tensor(sig.stats.gram) and sig.stats.gram is not None: data += "; Grams on disk, the policy trained on M's diagonal"
         t0 = time.perf_counter()
         if policy is None:
-            spectral = spectral_term([b.state_matrix().detach() for b in ffn_blocks(model)], s.reward) if s.spectral_weight else None
+            spectral = spectral_term(_states(model), s.reward) if s.spectral_weight else None
             policy, hist = train_unit_policy(sig.features, sig.M, k, s.episodes, s.samples, s.lr, s.seed, spectral=spectral,
                                              spectral_weight=s.spectral_weight, progress=progress)
         else: hist = UnitHistory()

@@ -164,3 +164,25 @@ def test_refit_compensation(tmp_path, default_model, how):
         for a, b in zip(ffn_blocks(refit), ffn_blocks(res.model)):
             assert torch.equal(a.out.bias, b.out.bias) and a.out.bias.abs().sum() > 0 and all(not m.bias.any() for m in a.ins)
     with torch.no_grad(): torch.testing.assert_close(refit(ids).logits, res.model(ids).logits)   # same weights; kernels may differ in rounding
+
+def test_offloaded_compress_with_text_written_before(tmp_path):
+    """`prunenet selfgen-text` writes the model's own text; `prunenet compress --max-memory` reads it, runs the default on the
+    model with its layers offloaded to disk, and writes a checkpoint that plain transformers reloads (notebook 13a)."""
+    from prunenet.adapters import tiny_model
+    from prunenet.models import load_model
+    _, tok = load_model()
+    src = tmp_path/'tiny'
+    tiny_model('llama', d_model=64, d_ff=256, n_layers=4, vocab_size=len(tok)).save_pretrained(src); tok.save_pretrained(src)
+    r = run_cli('selfgen-text', '--model', src, '--out', tmp_path/'own.safetensors', '--gen-seqs', '4', '--gen-tokens', '16', '--seed', '1')
+    assert r.returncode == 0, r.stderr
+    assert 'wrote 4 x 16 tokens' in r.stdout
+    r = run_cli('compress', '--model', src, '--ratio', '0.25', '--out', tmp_path/'out', '--max-memory', '3.3MB', '--quiet',
+                '--selfgen-text', tmp_path/'own.safetensors', '--episodes', '2')
+    assert r.returncode == 0, r.stderr
+    assert 'on disk' in r.stdout and f"read from {tmp_path/'own.safetensors'}: 4 x 16 tokens" in r.stdout, r.stdout
+    m = AutoModelForCausalLM.from_pretrained(tmp_path/'out')
+    assert m.config.intermediate_size == 192 and m.model.layers[3].mlp.down_proj.weight.shape == (64, 192)
+    rep = json.loads((tmp_path/'out'/'prunenet_report.json').read_text())
+    assert rep['placement'].get('disk', 0) >= 1 and rep['settings']['selfgen_text'] == str(tmp_path/'own.safetensors')
+    bad = run_cli('compress', '--model', src, '--ratio', '0.25', '--out', tmp_path/'o2', '--max-memory', 'plenty')
+    assert bad.returncode == 2 and 'must be a size' in bad.stderr and not (tmp_path/'o2').exists()
