@@ -151,7 +151,7 @@ def test_refit_compensation(tmp_path, default_model, how):
     res = compress(model, 0.2, 'random', compensate=how, tokenizer=tok, gen_seqs=2, gen_tokens=32, progress=False)
     save_compressed(res, tok, tmp_path/'refit')
     rep = json.loads((tmp_path/'refit'/'prunenet_report.json').read_text())
-    assert rep['settings']['compensate'] == how and 'refit on self-generated text: 2 x 32 tokens' in rep['data']
+    assert rep['settings']['compensate'] == how and 'refit on self-generated: 2 x 32 tokens sampled by the model' in rep['data']
     refit = AutoModelForCausalLM.from_pretrained(tmp_path/'refit')
     sliced = copy.deepcopy(default_model[0]); slice_ffn_(sliced, [torch.tensor(k) for k in rep['keep']])
     for a, b in zip(ffn_blocks(refit), ffn_blocks(sliced)):
