@@ -9,10 +9,10 @@ Measured with llama.cpp's tools, built by tools/llamacpp.sh (its VERSION file is
 - `llama-perplexity` on the test split of the offline Wikipedia text written to a file (-c 256, 20 chunks; llama.cpp
   scores the second half of each chunk, so its figures are to be compared with each other, not with prunenet's);
 - `llama-bench` (-p 128 -n 64, --reps, --threads) on every file in one run, so the ratios to dense are side by side;
-- file sizes, and the ratio of bytes read per generated token (the weights except the token embedding table, which
-  a decode step reads one row of) as the floor for a memory-bound decode.
+- file sizes, and the ratio of bytes read per generated token (`decode_bytes`) as the floor for a memory-bound decode.
 
     python bench/llamacpp.py [--threads 2] [--reps 5]      (writes bench/results/llamacpp.json; about 15 minutes)
+    python bench/llamacpp.py --rederive --work DIR         (recompute the byte counts of a recorded run from its files in DIR)
     python bench/llamacpp.py --model gemma --variants 0.2x32 0.3x1 0.3x32 --out bench/results/llamacpp_gemma.json
                                                            (Gemma 3 270M, the packaged GGUF: prunenet.models.gemma_gguf)
 """
@@ -42,8 +42,31 @@ def gguf_tensor_bytes(path) -> dict:
     return {t.name: (int(t.n_bytes), t.tensor_type.name) for t in rd.tensors}
 
 def decode_bytes(path) -> int:
-    "Bytes a decode step reads: every tensor but the token embedding table (one row of it per token)."
-    return sum(b for n, (b, _) in gguf_tensor_bytes(path).items() if n != 'token_embd.weight')
+    """Bytes a decode step reads: every tensor, but the token embedding table only where the file has its own output
+    matrix (then one row of the table is read per token); where it has none (tied embeddings, as SmolLM2 and Gemma 3),
+    llama.cpp multiplies by the whole table to get the logits."""
+    t = gguf_tensor_bytes(path)
+    return sum(b for n, (b, _) in t.items() if n != 'token_embd.weight' or 'output.weight' not in t)
+
+def vs_dense(rows):
+    "Each row's size, bytes read per token and speeds as ratios to the dense file of its type (in place)."
+    for r in rows:
+        d = next(x for x in rows if x['model'] == 'dense' and x['type'] == r['type'])
+        r.update(size_vs_dense=r['MiB'] / d['MiB'], bytes_ratio=d['decode_bytes'] / r['decode_bytes'],
+                 pp_vs_dense=r['pp128'] / d['pp128'], tg_vs_dense=r['tg64'] / d['tg64'])
+        r['tg_vs_bytes_ratio'] = r['tg_vs_dense'] / r['bytes_ratio']
+
+def rederive(path, work):
+    "Recompute `decode_bytes` and the ratios of the recorded run `path` from its GGUF files in `work` (each checked by its size)."
+    out = json.loads(Path(path).read_text())
+    for r in out['rows']:
+        f = Path(work)/r['file']
+        if not f.exists() or abs(f.stat().st_size / 2**20 - r['MiB']) > 1e-9: raise SystemExit(f'{f} is not the file this run measured')
+        r['decode_bytes'] = decode_bytes(f)
+    vs_dense(out['rows'])
+    out['decode_bytes_rederived'] = time.strftime('%Y-%m-%d') + ': tied embeddings (no output.weight) counted whole, as llama.cpp reads them for the logits'
+    Path(path).write_text(json.dumps(out, indent=1, default=str) + '\n')
+    for r in out['rows']: print(r['model'], r['type'], f"bytes ratio {r['bytes_ratio']:.3f}, decode {r['tg_vs_dense']:.3f}x dense, {r['tg_vs_bytes_ratio']:.3f} of the bytes ratio")
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
@@ -53,7 +76,10 @@ def main():
     ap.add_argument('--model', default=None, help="what load_model loads (default: the default model); 'gemma': Gemma 3 270M")
     ap.add_argument('--variants', nargs='+', default=['0.2x1', '0.2x32', '0.3x1', '0.3x32'], help='RATIOxMULTIPLE pruned models besides dense')
     ap.add_argument('--out', default=str(RESULTS/'llamacpp.json'))
+    ap.add_argument('--rederive', action='store_true', help='recompute the byte counts of the recorded --out from its files in --work')
+    ap.add_argument('--work', default=None)
     a = ap.parse_args()
+    if a.rederive: return rederive(a.out, a.work)
     torch.set_num_threads(a.threads)
     from prunenet.models import load_model, gemma_gguf
     from prunenet.compress import compress
@@ -62,7 +88,9 @@ def main():
     from prunenet.evaluate import perplexity
     b, t0 = llama_bin(), time.perf_counter()
     version = (b.parent/'VERSION').read_text()
-    dense, tok = load_model(gemma_gguf() if a.model == 'gemma' else a.model)
+    src = gemma_gguf() if a.model == 'gemma' else a.model
+    dense, tok = load_model(src)
+    tok_from = src if str(src).endswith('.gguf') else None     # a GGUF model's tokenizer is copied from its file (notebook 09)
     work = Path(tempfile.mkdtemp(prefix='prunenet-llamacpp-'))
     (work/'test.txt').write_text(wiki_text('test'))
     variants = [tuple(v.split('x')) for v in a.variants]
@@ -75,7 +103,7 @@ def main():
         ppl_hf = perplexity(model, tok, wiki_text('test'), max_windows=20)['perplexity']
         files = {}
         for ty in ('f32', 'f16', 'q8_0'):
-            files[ty] = export_model(model, tok, work/f'{name.replace(" ", "")}-{ty}.gguf', ty).path
+            files[ty] = export_model(model, tok, work/f'{name.replace(" ", "")}-{ty}.gguf', ty, tokenizer_from=tok_from).path
         files['q4_K_M'] = work/f'{name.replace(" ", "")}-q4_K_M.gguf'
         run([b/'llama-quantize', files['f16'], files['q4_K_M'], 'Q4_K_M', str(a.threads)])
         if name == 'dense' or r == 0.3:          # the round trip: greedy text, llama.cpp against transformers
@@ -102,11 +130,7 @@ def main():
     for x in json.loads(js):
         row = next(r for r in rows if r['file'] == Path(x['model_filename']).name)
         row['pp128' if x['n_prompt'] else 'tg64'] = x['avg_ts']; row[('pp128' if x['n_prompt'] else 'tg64') + '_sd'] = x['stddev_ts']
-    for r in rows:
-        d = next(x for x in rows if x['model'] == 'dense' and x['type'] == r['type'])
-        r.update(size_vs_dense=r['MiB'] / d['MiB'], bytes_ratio=d['decode_bytes'] / r['decode_bytes'],
-                 pp_vs_dense=r['pp128'] / d['pp128'], tg_vs_dense=r['tg64'] / d['tg64'])
-        r['tg_vs_bytes_ratio'] = r['tg_vs_dense'] / r['bytes_ratio']
+    vs_dense(rows)
     out = dict(about=__doc__.split('\n\n')[0], model=a.model or 'default (SmolLM2-135M-Instruct)', llama_cpp=version, threads=a.threads, reps=a.reps, round_trip=trips, rows=rows,
                seconds=time.perf_counter() - t0, machine=dict(cpu=next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), '?'),
                                                         cpus=os.cpu_count(), torch=torch.__version__))
