@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 from .core import PrunenetError
-from .adapters import ffn_blocks, find_adapter
+from .adapters import ffn_blocks, find_adapter, ffn_shape
 
 # %% ../nbs/08a_activations.ipynb #6ea691e4
 @dataclass
@@ -154,9 +154,8 @@ def layerwise_stats(model, batches, gram:bool=True, max_gram_bytes:int=2**31, sp
                     sequential:bool=False, progress:bool=False) -> ActivationStats:
     "`activation_stats`, one decoder layer at a time over all batches; `on_layer(l, stats)` may change layer `l` (`sequential`: before the next layer sees it)."
     batches, ids = _batches(batches)
-    blocks = ffn_blocks(model)
-    L, d_ff = len(blocks), blocks[0].width
-    if any(b.width != d_ff for b in blocks): raise PrunenetError("layers have different FFN widths")
+    blocks, shape = ffn_blocks(model), ffn_shape(model)          # ffn_shape refuses layers of different widths
+    L, d_ff = shape.n_layers, shape.d_ff
     if sequential and on_layer is None: raise PrunenetError("sequential statistics need an `on_layer` that changes each layer")
     keep = gram and gram_fits(L, d_ff, max_gram_bytes)
     grams = [] if keep else TensorFiles(prefix='prunenet-grams-') if gram and spill else None
@@ -190,9 +189,8 @@ def dispatched(model) -> bool:
 def activation_stats(model, batches, gram:bool=True, max_gram_bytes:int=2**31, progress:bool=False, by_layer:bool=None,
                      spill:bool=False) -> ActivationStats:
     "Run `model` on each batch of token ids and accumulate activation statistics at every FFN out-projection (`by_layer`: one decoder layer at a time; default: where the model is dispatched or Grams spill)."
-    blocks = ffn_blocks(model)
-    L, d_ff = len(blocks), blocks[0].width
-    if any(b.width != d_ff for b in blocks): raise PrunenetError("layers have different FFN widths")
+    shape = ffn_shape(model)                                       # refuses layers of different widths
+    L, d_ff = shape.n_layers, shape.d_ff
     spill = spill and gram and not gram_fits(L, d_ff, max_gram_bytes)
     if by_layer is None: by_layer = dispatched(model) or spill
     if spill and not by_layer: raise PrunenetError("Grams spill to disk only in the layer-by-layer pass (by_layer=True)")

@@ -65,7 +65,8 @@ def slice_and_refit_(model, keep, grams, ridge:float=1.0, toward:str='kept', mea
     if means is not None and toward != 'kept': raise PrunenetError("the refit with a bias pulls towards the kept columns (toward='kept')")
     new, biases = [], []
     for l, b in enumerate(blocks):                            # one layer's float copy at a time: a 7B model's would not fit beside it
-        W, dt = b.out_matrix().detach().float().cpu(), b.out_matrix().dtype
+        w = b.out_matrix()
+        W, dt = w.detach().float().cpu(), w.dtype
         if means is None: new.append(refit_columns(W, grams[l].cpu(), keep[l], ridge, toward).to(dt))
         else:
             V, c = refit_with_bias(W, grams[l].cpu(), means[l].cpu(), keep[l], ridge)
