@@ -104,11 +104,13 @@ def table(runs:pd.DataFrame, archs:dict, slicegpt:dict=None, recovery:list=None,
     for x in sg_runs:
         if x['kind'] != 'slice': continue
         size = f", sized as FFN pruning at {x['match_ffn']}" if 'match_ffn' in x else ''
-        rows.append(dict(method=f"SliceGPT ({x['calibration']} calibration{size}; uses data)", ratio=x['sparsity'],
+        cal = {'slicegpt': "its default calibration budget, 128 x 2048 tokens"}.get(x['calibration'], f"{x['calibration']} calibration")
+        rows.append(dict(method=f"SliceGPT ({cal}{size}; uses data)", ratio=x['sparsity'],
                          removed_pct=100 * (1 - x['params'] / dense_params), params=x['params'], ppl=x['ppl'], ppl_min=x['ppl'],
                          ppl_max=x['ppl'], bigbench=float('nan'), bigbench_sd=float('nan'), bigbench_se=float('nan'), seeds=1,
                          prefill_tok_s=x['prefill_tokens'] / x['prefill_cpu_s'], decode_tok_s=x['decode_tok_per_cpu_s'],
-                         decode_vs_dense=x['decode_tok_per_cpu_s'] / sg_dense['decode_tok_per_cpu_s'] if sg_dense else float('nan'),
+                         decode_vs_dense=(x['decode_tok_per_cpu_s'] / sg_dense['decode_tok_per_cpu_s']       # timed on the dense run's machine only
+                                          if sg_dense and x.get('timing_machine') == sg_dense.get('timing_machine') else float('nan')),
                          match_ffn=x.get('match_ffn', float('nan')), source='slicegpt.json (its own code)'))
     t = pd.DataFrame(rows)
     return t.assign(match_ffn=t.get('match_ffn', float('nan')))

@@ -54,6 +54,10 @@ def ppl(model, windows):
         nll -= lp.sum().item(); n += lp.numel()
     return math.exp(nll / n)
 
+def cpu_name() -> str:
+    "The processor the timings ran on (speeds compare only between runs on the same one)."
+    return next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), '?') + f', {os.cpu_count()} cores'
+
 @torch.no_grad()
 def timings(adapter, prompt, new=64, reps=3):
     """Prefill of 1 x len(prompt) tokens and greedy decode of `new` tokens (generate minus prefill, KV cache on):
@@ -71,7 +75,7 @@ def timings(adapter, prompt, new=64, reps=3):
         out[name] = statistics.median(cpu), statistics.median(wall)
     adapter.use_cache = False
     (pc, pw), (gc, gw) = out['prefill'], out['generate']
-    return dict(prefill_cpu_s=pc, prefill_wall_s=pw, decode_tok_per_cpu_s=new / (gc - pc), decode_tok_per_wall_s=new / (gw - pw),
+    return dict(timing_machine=cpu_name(), prefill_cpu_s=pc, prefill_wall_s=pw, decode_tok_per_cpu_s=new / (gc - pc), decode_tok_per_wall_s=new / (gw - pw),
                 prefill_tokens=len(prompt), decode_tokens=new, timing_reps=reps)
 
 def nparams(model): return sum(p.numel() for p in model.parameters())
@@ -102,6 +106,7 @@ def fused(adapter):
 
 def worker(a):
     import numpy as np
+    sys.path.insert(0, str(Path(a.checkout)/'src'))      # the checkout, whether or not it is installed in the side venv
     from slicegpt import rotate
     from slicegpt.slicing_scheduler import ConstSlicingScheduler
     torch.set_num_threads(a.threads)

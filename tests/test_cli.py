@@ -184,5 +184,6 @@ def test_offloaded_compress_with_text_written_before(tmp_path):
     assert m.config.intermediate_size == 192 and m.model.layers[3].mlp.down_proj.weight.shape == (64, 192)
     rep = json.loads((tmp_path/'out'/'prunenet_report.json').read_text())
     assert rep['placement'].get('disk', 0) >= 1 and rep['settings']['selfgen_text'] == str(tmp_path/'own.safetensors')
+    assert rep['settings']['multiple_of'] == 32           # the command line's width, offloaded too (192 = 6 x 32 units)
     bad = run_cli('compress', '--model', src, '--ratio', '0.25', '--out', tmp_path/'o2', '--max-memory', 'plenty')
     assert bad.returncode == 2 and 'must be a size' in bad.stderr and not (tmp_path/'o2').exists()

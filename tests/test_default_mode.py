@@ -26,7 +26,7 @@ def test_default_mode_is_selfgen_and_beats_random(default_run, default_model):
     meta = json.loads((out/'prunenet_policy.json').read_text())
     assert meta['kind'] == 'unit' and meta['mode'] == 'selfgen'
     pruned = AutoModelForCausalLM.from_pretrained(out).eval()
-    assert pruned.config.intermediate_size == 1228
+    assert pruned.config.intermediate_size == 1216 and rep['settings']['multiple_of'] == 32   # 1228.8 rounded to 38 blocks of 32
     model, tok = default_model
     text = wiki_text('test')
     ppl = perplexity(pruned, tok, text, max_windows=4)['perplexity']
@@ -51,4 +51,5 @@ def test_baseline_modes(tmp_path, mode, data):
     rep = json.loads((out/'prunenet_report.json').read_text())
     assert rep['settings']['mode'] == mode and rep['data'].startswith(data) and rep['policy'] == 'none'
     assert not (out/'prunenet_policy.json').exists()
-    assert AutoModelForCausalLM.from_pretrained(out).config.intermediate_size == 1382
+    assert AutoModelForCausalLM.from_pretrained(out).config.intermediate_size == 1376     # the command line: 43 whole blocks of 32
+    assert rep['settings']['multiple_of'] == 32 and rep['k'] == 1376

@@ -23,7 +23,7 @@ def greedy_ids(model, ids, n=16):
 @pytest.fixture(scope='module')
 def pruned(tmp_path_factory):
     out = tmp_path_factory.mktemp('runs')/'smol-0.1'
-    r = run_cli('compress', '--ratio', '0.1', '--mode', 'random', '--out', out, '--quiet')
+    r = run_cli('compress', '--ratio', '0.1', '--mode', 'random', '--multiple-of', '1', '--out', out, '--quiet')    # the paper's width: 1382
     assert r.returncode == 0, r.stderr
     return out
 
@@ -54,14 +54,14 @@ def test_cli_export_refuses_an_existing_file(pruned, tmp_path):
     assert (tmp_path/'x.gguf').read_text() == 'keep me'
 
 def test_cli_widths_in_whole_blocks(pruned, tmp_path):
-    "Issue 24: 1382 units fit no q8_0 block (the export says so in one line); --multiple-of 32 keeps 1088 at 0.3, all q8_0."
+    "Issue 24: 1382 units fit no q8_0 block (the export says so in one line); the command's default keeps 1088 at 0.3, all q8_0."
     r = run_cli('export', pruned, '--gguf', tmp_path/'a.gguf', '--type', 'q8_0')
     assert r.returncode == 0 and '30 F16' in r.stdout, r.stdout + r.stderr
     warn = [l for l in r.stderr.splitlines() if l.startswith('warning:')]
     assert warn == ['warning: 30 tensors stored as F16, not q8_0: rows of 1382 values are not a multiple of 32 '
                     "(prune with --multiple-of 32; llama.cpp's k-quants need 256)"], r.stderr
     out = tmp_path/'m'
-    r = run_cli('compress', '--ratio', '0.3', '--mode', 'random', '--multiple-of', '32', '--out', out, '--quiet')
+    r = run_cli('compress', '--ratio', '0.3', '--mode', 'random', '--out', out, '--quiet')         # no --multiple-of: 32
     assert r.returncode == 0, r.stderr
     assert 'mode random, ratio 0.3, a multiple of 32 units (nearest), seed 0' in r.stdout, r.stdout
     report = json.loads((out/'prunenet_report.json').read_text())

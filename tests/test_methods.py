@@ -77,13 +77,13 @@ def test_toy_through_the_command(toy, tmp_path):
     assert 'toy: test: units most aligned' in ' '.join(buf.getvalue().split())          # --mode's help is the registry
     rc, out, err = cli('compress', '--mode', 'toy', '--ratio', '0.1', '--seed', '2', '--out', tmp_path/'a', '--quiet')
     assert rc == 0, err
-    assert 'mode toy, ratio 0.1, seed 2' in out and 'policy and report beside it' in out
+    assert 'mode toy, ratio 0.1, a multiple of 32 units (nearest), seed 2' in out and 'policy and report beside it' in out   # the command's width
     m = AutoModelForCausalLM.from_pretrained(tmp_path/'a')
-    assert m.config.intermediate_size == 1382
+    assert m.config.intermediate_size == 1376
     rc, out, err = cli('compress', '--policy', tmp_path/'a', '--ratio', '0.2', '--out', tmp_path/'b', '--quiet')
     assert rc == 0, err
     rep = json.loads((tmp_path/'b'/'prunenet_report.json').read_text())
-    assert (rep['settings']['mode'], rep['k'], rep['policy']) == ('toy', 1228, str(tmp_path/'a'))
+    assert (rep['settings']['mode'], rep['k'], rep['policy']) == ('toy', 1216, str(tmp_path/'a'))
     rc, _, err = cli('compress', '--mode', 'toy', '--numerics', 'exact', '--ratio', '0.1', '--out', tmp_path/'c')
     assert rc == 2 and err.strip() == "prunenet: error: numerics applies to paper mode (the spectral policy), not to mode 'toy'"
     assert not (tmp_path/'c').exists()
