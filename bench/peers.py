@@ -19,20 +19,31 @@ bench/results/peers.json and the figure to bench/results/peers.png; `--markdown`
 
 `--perplexity-only`, for machines where BIG-bench's archive cannot be had (the package index this project's machines
 reach stopped serving it in December 2026): every row, ours included, is chosen and scored here on held-out text alone
-(`prunenet.ablations.run_grid`), kept in bench/results/peers_ppl.json; the table has no BIG-bench column.
+(`prunenet.ablations.run_grid`), kept in bench/results/peers_ppl.json; the table has no BIG-bench column. Each run keeps
+its 20 windows' NLLs, so the table gives each row's perplexity as the text alone leaves it uncertain (the 5-95 % range
+over 2000 resamples of the windows, `prunenet.evaluate.bootstrap_ppl`, the same resamples for every row) and the ranks
+give the default's rank in 90 % of those resamples and how often it beats the best other row (SliceGPT's and the
+recovery rows recorded no windows and keep their one value).
+
+`--model gemma`: the same on Gemma 3 270M (the packaged GGUF), perplexity only, into *_gemma.json/png; no SliceGPT (its
+adapters are for LLaMA, OPT and Phi, and its rotations need a block's output to reach the residual stream without a
+norm: Gemma 3 normalises the attention's and the FFN's outputs with elementwise weights, which do not commute with a
+rotation), no recovery rows.
 
     OMP_NUM_THREADS=1 python bench/peers.py [--slicegpt bench/results/slicegpt.json] [--perplexity-only] [--markdown]
+    OMP_NUM_THREADS=1 python bench/peers.py --perplexity-only --model gemma --ratios 0.3 --authors-ratios
 """
 import argparse, copy, json, math, platform, tempfile, time
 from pathlib import Path
-import pandas as pd, torch
+import numpy as np, pandas as pd, torch
 
 RESULTS = Path(__file__).resolve().parent/'results'
 
 MAX_TOKENS = 256 * 128     # the most calibration text a run reads here: FLAP's own 1024 x 128 would take half an hour per run
 
-def peer_methods(authors:bool=False) -> dict:
-    "label: (mode, settings, seeded) for the peers at this project's budget, or (`authors`) at their authors' (zero_shot_runs's format)."
+def peer_methods(authors:bool=False, bias:bool=True) -> dict:
+    """label: (mode, settings, seeded) for the peers at this project's budget, or (`authors`) at their authors' (zero_shot_runs's
+    format); without `bias` (a model whose FFN cannot carry one, `prunenet.adapters.can_add_out_bias`), FLAP's metric alone."""
     from prunenet.peers import AUTHOR_BUDGETS
     names = {'flap': 'FLAP', 'wanda-sp': 'Wanda-sp', 'taylor': 'LLM-Pruner Taylor'}
     out = {}
@@ -41,8 +52,10 @@ def peer_methods(authors:bool=False) -> dict:
         b['calib_windows'] = min(b['calib_windows'], MAX_TOKENS // b['calib_len'])
         a = AUTHOR_BUDGETS[mode]
         cap = '' if b == a else f"; theirs {a['calib_windows']} x {a['calib_len']}"
+        if mode == 'flap' and not bias: name = 'FLAP without its bias (no FFN bias in this model)'
         key = f"{name} (uses data)" if not authors else f"{name}, {b['calib_windows']} x {b['calib_len']} tokens (authors' budget{cap}; uses data)"
-        out[key] = (mode, b if authors else {}, False)
+        o = (b if authors else {}) | ({} if bias or mode != 'flap' else dict(compensate='none'))
+        out[key] = (mode, o, False)
     return out
 
 EQUAL_SIZE = ('selfgen (default: + refit)', 'calibrated + refit (uses data)', 'FLAP (uses data)')   # run at SliceGPT's size
@@ -113,16 +126,39 @@ def table(runs:pd.DataFrame, archs:dict, slicegpt:dict=None, recovery:list=None,
                                           if sg_dense and x.get('timing_machine') == sg_dense.get('timing_machine') else float('nan')),
                          match_ffn=x.get('match_ffn', float('nan')), source='slicegpt.json (its own code)'))
     t = pd.DataFrame(rows)
-    return t.assign(match_ffn=t.get('match_ffn', float('nan')))
+    t = t.assign(match_ffn=t.get('match_ffn', float('nan')))
+    boot = window_boot(runs, t)
+    t['ppl_lo'] = [np.percentile(boot[i], 5) if i in boot else float('nan') for i in t.index]
+    t['ppl_hi'] = [np.percentile(boot[i], 95) if i in boot else float('nan') for i in t.index]
+    return t, boot
+
+BOOT = 2000        # resamples of the test windows
+
+def window_boot(runs:pd.DataFrame, t:pd.DataFrame, n:int=BOOT) -> dict:
+    """{row of `t`: its perplexity under each of `n` resamples of the test windows (`prunenet.evaluate.bootstrap_ppl`, the
+    same resamples for every row; median over seeds)}, for the rows whose runs recorded their windows (SliceGPT's and the
+    recovery rows did not)."""
+    from prunenet.evaluate import bootstrap_ppl
+    if 'window_nll' not in runs: return {}
+    have = runs[runs.window_nll.notna()]
+    if have.empty: return {}
+    per_run = pd.DataFrame(bootstrap_ppl(list(have.window_nll), list(have.window_tokens), n), columns=have.index)
+    out = {}
+    for i, x in t.iterrows():
+        ids = have.index[(have.method == x.method) & (have.ratio == x.ratio)]
+        if len(ids): out[i] = np.median(per_run[ids].to_numpy(), axis=1)
+    return out
 
 def rows_removed(rows, ratio):
     return next((x['removed_pct'] for x in rows if x['ratio'] == ratio and x['method'].startswith('selfgen (default')), float('nan'))
 
-def ranks(t:pd.DataFrame, default='selfgen (default: + refit)') -> pd.DataFrame:
+def ranks(t:pd.DataFrame, boot:dict=None, default='selfgen (default: + refit)') -> pd.DataFrame:
     """The default's rank among the pruned rows of each comparison (1 = best): perplexity (lower), suite average (higher;
     rows without one not counted); recovery (LoRA after pruning, which any method could add) is not ranked. At a nominal
     ratio r, as the paper compared: the FFN rows at r and SliceGPT slicing r.
-    At equal size r: the FFN rows at r and SliceGPT sliced to their size. At SliceGPT's 0.3 size: FFN pruning matched to it."""
+    At equal size r: the FFN rows at r and SliceGPT sliced to their size. At SliceGPT's 0.3 size: FFN pruning matched to it.
+    With `boot` (`window_boot`): the default's perplexity rank in 90 % of the resamples of the test windows, and the share of
+    resamples in which the default beats the best other row (rows without windows keep their one perplexity)."""
     ffn = t[(t.method != 'dense') & ~t.source.str.startswith('slicegpt') & (t.source != 'recover_default.json')]   # recovery: training on top
     sg = t[t.source.str.startswith('slicegpt')]
     eq = ', sized as SliceGPT at 0.3'
@@ -135,26 +171,47 @@ def ranks(t:pd.DataFrame, default='selfgen (default: + refit)') -> pd.DataFrame:
     out = []
     for name, own, other, d in groups:
         g = pd.concat([own, other])
-        if d not in set(g.method) or other.empty: continue
+        if d not in set(g.method) or (other.empty and name.startswith('equal size')): continue   # no SliceGPT: nominal only
         x = g[g.method == d].iloc[0]
         bb = g[g.bigbench.notna()]
+        best = g[g.method != d].ppl.idxmin()
+        noise = {}
+        if boot and x.name in boot:
+            b = np.stack([boot.get(i, np.full(BOOT, g.ppl[i])) for i in g.index], 1)       # resamples x rows
+            me = list(g.index).index(x.name)
+            rank = (b < b[:, [me]]).sum(1) + 1
+            noise = dict(ppl_rank_90=f"{int(np.percentile(rank, 5))}-{int(np.percentile(rank, 95))}",
+                         p_beats_best_other=float((b[:, me] < b[:, list(g.index).index(best)]).mean()))
         out.append(dict(comparison=name, rows=len(g), removed_pct=f"{g.removed_pct.min():.1f}-{g.removed_pct.max():.1f}",
                         default_ppl=x.ppl, ppl_rank=int((g.ppl < x.ppl).sum()) + 1, best_ppl=g.loc[g.ppl.idxmin(), 'method'],
-                        bigbench_rows=len(bb), bigbench_rank=int((bb.bigbench > x.bigbench).sum()) + 1))
+                        **noise, best_other=g.method[best], bigbench_rows=len(bb),
+                        bigbench_rank=int((bb.bigbench > x.bigbench).sum()) + 1 if len(bb) else None))
     return pd.DataFrame(out)
 
-def figure(t:pd.DataFrame, path):
+def figure(t:pd.DataFrame, path, model_name:str='SmolLM2-135M'):
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt, seaborn as sns
     d = t[t.method != 'dense'].copy()
     d['family'] = (d.method.str.replace(r", \d+ x \d+ tokens \(authors' budget.*", " (authors' budget)", regex=True)
                            .str.replace(r", sized as FFN pruning at [\d.]+", "", regex=True))
+    if d.removed_pct.round(2).nunique() == 1:       # one size (one ratio, no SliceGPT): a row per method, not a line
+        d = d.sort_values('ppl', ascending=False)
+        fig, ax = plt.subplots(figsize=(10, 0.35 * len(d) + 1.4))
+        ax.errorbar(d.ppl, d.method, xerr=[d.ppl - d.ppl_lo.fillna(d.ppl), d.ppl_hi.fillna(d.ppl) - d.ppl], fmt='o', capsize=2, lw=0.8)
+        ax.axvline(t[t.method == 'dense'].ppl.iloc[0], color='k', ls='--', lw=1, label='dense')
+        ax.set(xscale='log', xlabel='perplexity (test split; median over seeds; bars: 90 % over resampled windows)',
+               title=f'{model_name}: {d.removed_pct.iloc[0]:.1f} % of the parameters removed')
+        ax.legend(fontsize=7, frameon=False); fig.tight_layout(); fig.savefig(path, dpi=120)
+        return
     fig, ax = plt.subplots(figsize=(8, 4.6))
-    sns.lineplot(d.sort_values('removed_pct'), x='removed_pct', y='ppl', hue='family', marker='o', ax=ax)
+    pal = dict(zip(d.family.unique(), sns.color_palette('tab20', d.family.nunique())))
+    sns.lineplot(d.sort_values('removed_pct'), x='removed_pct', y='ppl', hue='family', palette=pal, marker='o', ax=ax)
+    for _, x in d[d.ppl_lo.notna()].iterrows():        # 90 % of the resamples of the test windows
+        ax.errorbar(x.removed_pct, x.ppl, yerr=[[x.ppl - x.ppl_lo], [x.ppl_hi - x.ppl]], color=pal[x.family], lw=0.8, capsize=2)
     dense = t[t.method == 'dense'].ppl.iloc[0]
     ax.axhline(dense, color='k', ls='--', lw=1, label='dense')
-    ax.set(yscale='log', xlabel='parameters removed (% of the whole model)', ylabel='perplexity (test split, median over seeds)',
-           title='SmolLM2-135M: held-out perplexity against parameters removed')
+    ax.set(yscale='log', xlabel='parameters removed (% of the whole model)', ylabel='perplexity (test split, median over seeds;\nbars: 90 % over resampled windows)',
+           title=f'{model_name}: held-out perplexity against parameters removed')
     ax.legend(fontsize=7, frameon=False, loc='upper left', bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout(); fig.savefig(path, dpi=120)
 
@@ -195,19 +252,21 @@ def perplexity_rows(model, tok, a, r_eq, path=RESULTS/'peers_ppl.json', windows:
     from prunenet.evaluate import perplexity
     from prunenet.core import write_json
     text = wiki_text('test')
-    todo = [(lbl, spec, r) for r in a.ratios for lbl, spec in (TABLE_METHODS | peer_methods(False)).items()]
-    todo += [(lbl, spec, r) for r in a.authors_ratios for lbl, spec in peer_methods(True).items()]
+    todo = [(lbl, spec, r) for r in a.ratios for lbl, spec in (TABLE_METHODS | peer_methods(False, a.bias)).items()]
+    todo += [(lbl, spec, r) for r in a.authors_ratios for lbl, spec in peer_methods(True, a.bias).items()]
     todo += [(lbl + EQ, spec, r_eq) for lbl, spec in equal_size_methods().items()] if r_eq else []
     done = json.loads(path.read_text())['runs'] if path.exists() else []
     if not done:
-        done.append(dict(method='dense', ratio=0.0, seed=0, ppl=perplexity(model, tok, text, max_windows=windows)['perplexity'], choose_s=0.0))
+        p = perplexity(model, tok, text, max_windows=windows, per_window=True)
+        done.append(dict(method='dense', ratio=0.0, seed=0, ppl=p['perplexity'], choose_s=0.0, window_nll=p['window_nll'], window_tokens=p['window_tokens']))
     have, signals = {(x['method'], x['ratio'], x['seed']) for x in done}, {}
     for lbl, (mode, o, seeded), r in todo:
-        for seed in ((0, 1, 2) if seeded else (0,)):
+        for seed in (a.seeds if seeded else (0,)):
             if (lbl, r, seed) in have: continue
-            g = run_grid(model, tok, [Run(lbl, mode, r, seed, overrides=o)], text, windows=windows, signals=signals, progress=False)
+            g = run_grid(model, tok, [Run(lbl, mode, r, seed, overrides=o)], text, windows=windows, signals=signals, progress=False, per_window=True)
             x = g.iloc[0]
-            done.append(dict(method=lbl, ratio=r, seed=seed, ppl=float(x.ppl), choose_s=float(x.choose_s + x.signal_s + x.compensate_s)))
+            done.append(dict(method=lbl, ratio=r, seed=seed, ppl=float(x.ppl), choose_s=float(x.choose_s + x.signal_s + x.compensate_s),
+                             window_nll=x.window_nll, window_tokens=x.window_tokens))
             write_json(path, dict(settings=dict(windows=windows, text='wiki test split'), updated=time.strftime('%Y-%m-%dT%H:%M:%S'),
                                   threads=torch.get_num_threads(), runs=done))
             print(lbl, r, seed, f'{x.ppl:.2f}', flush=True)
@@ -217,37 +276,50 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--slicegpt', default=str(RESULTS/'slicegpt.json'))
     ap.add_argument('--ratios', type=float, nargs='+', default=[0.2, 0.25, 0.3], help="the peers' runs at this project's budget")
-    ap.add_argument('--authors-ratios', type=float, nargs='+', default=[0.3], help="the peers' runs at their authors' budgets")
+    ap.add_argument('--authors-ratios', type=float, nargs='*', default=[0.3], help="the peers' runs at their authors' budgets")
     ap.add_argument('--perplexity-only', action='store_true',
                     help="no BIG-bench column (where its archive cannot be had): runs go to bench/results/peers_ppl.json")
     ap.add_argument('--markdown', action='store_true')
     ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--model', default=None, choices=['gemma'],
+                    help="Gemma 3 270M (the packaged GGUF) instead of the default model, perplexity only: no SliceGPT (its rotations "
+                         "assume no norm after a block's output, and Gemma 3 normalises after both), no recovery rows; results to *_gemma.*")
+    ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2], help='seeds of the seeded methods (perplexity only)')
+    ap.add_argument('--speeds-from', default=None, help="a peers*.json whose measured speeds and parameter counts to reuse (the table "
+                    "remade from recorded runs, e.g. after a SliceGPT row is added) instead of measuring them again")
     a = ap.parse_args()
+    if a.model and not a.perplexity_only: ap.error('--model gemma runs with --perplexity-only')
     torch.set_num_threads(a.threads)
-    from prunenet.models import load_model
+    from prunenet.models import load_model, gemma_gguf
     from prunenet.ablations import TABLE_METHODS, suite_chance
-    model, tok = load_model()
+    from prunenet.adapters import can_add_out_bias
+    model, tok = load_model(gemma_gguf() if a.model == 'gemma' else None)
+    a.bias = can_add_out_bias(model)          # Gemma 3's FFN has no bias: FLAP runs without its compensation
+    tag, name = ('_gemma', 'Gemma 3 270M') if a.model == 'gemma' else ('', 'SmolLM2-135M')
     t0 = time.perf_counter()
-    sg = json.loads(Path(a.slicegpt).read_text()) if Path(a.slicegpt).exists() else None
+    sg = json.loads(Path(a.slicegpt).read_text()) if Path(a.slicegpt).exists() and not a.model else None
     r_eq = ffn_ratio_matching(model, sg, 0.3) if sg else None
-    runs = perplexity_rows(model, tok, a, r_eq) if a.perplexity_only else zero_shot_rows(model, tok, a, r_eq)
-    methods = TABLE_METHODS | peer_methods(False) | peer_methods(True)
-    modes = {lbl: spec[0] for lbl, spec in methods.items()}
-    modes |= {f'{k}{EQ}': methods[k][0] for k in EQUAL_SIZE}
+    runs = perplexity_rows(model, tok, a, r_eq, RESULTS/f'peers_ppl{tag}.json') if a.perplexity_only else zero_shot_rows(model, tok, a, r_eq)
+    methods = TABLE_METHODS | peer_methods(False, a.bias) | peer_methods(True, a.bias)
+    modes = {lbl: spec[0] if spec[1].get('compensate') != 'none' else f'{spec[0]} without compensation' for lbl, spec in methods.items()}
+    modes |= {f'{k}{EQ}': methods[k][0] for k in EQUAL_SIZE if k in methods}
     runs['mode'] = runs.method.map(lambda m: modes.get(m, 'dense'))
-    archs = measure_architectures(model, tok, sorted({architecture(m, r) for m, r in zip(runs['mode'], runs.ratio)}), a.threads)
-    rec = json.loads((RESULTS/'recover_default.json').read_text())['runs']
+    need = sorted({architecture(m, r) for m, r in zip(runs['mode'], runs.ratio)})
+    old = json.loads(Path(a.speeds_from).read_text())['architectures'] if a.speeds_from else {}
+    if old and set(need) - set(old): ap.error(f"--speeds-from {a.speeds_from} lacks {', '.join(sorted(set(need) - set(old)))}")
+    archs = {k: old[k] for k in need} if old else measure_architectures(model, tok, need, a.threads)
+    rec = [] if a.model else json.loads((RESULTS/'recover_default.json').read_text())['runs']      # recovery measured on the default model only
     recovery = [x for x in rec if x['mode'] == 'selfgen' and x['recipe'] == 'selfgen (kd)']
-    t = table(runs, archs, sg, recovery, bigbench=not a.perplexity_only)
-    rk = ranks(t)
+    t, boot = table(runs, archs, sg, recovery, bigbench=not a.perplexity_only)
+    rk = ranks(t, boot)
     chance = None if a.perplexity_only else suite_chance(50)
-    out = dict(settings=dict(ratios=a.ratios, authors_ratios=a.authors_ratios, seeds=[0, 1, 2], bigbench=not a.perplexity_only,
-                             items=50, windows=20, threads=a.threads, chance=chance,
+    out = dict(model=name, settings=dict(ratios=a.ratios, authors_ratios=a.authors_ratios, seeds=a.seeds, bigbench=not a.perplexity_only,
+                             items=50, windows=20, threads=a.threads, chance=chance, window_resamples=BOOT, speeds_from=a.speeds_from,
                              slicegpt=sg and sg.get('meta')),
                machine=dict(machine=platform.machine(), torch=torch.__version__, cpu_count=torch.get_num_threads()),
                seconds=time.perf_counter() - t0, architectures=archs, table=t.to_dict('records'), default_ranks=rk.to_dict('records'))
-    (RESULTS/'peers.json').write_text(json.dumps(out, indent=1, default=float) + '\n')
-    figure(t, RESULTS/'peers.png')
+    (RESULTS/f'peers{tag}.json').write_text(json.dumps(out, indent=1, default=float) + '\n')
+    figure(t, RESULTS/f'peers{tag}.png', name)
     show = t.drop(columns=['params', 'source']).round(2)
     print(show.to_markdown(index=False) if a.markdown else show.to_string(index=False))
     print(rk.to_markdown(index=False) if a.markdown else rk.to_string(index=False))

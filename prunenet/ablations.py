@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import torch, pandas as pd
 from tqdm.auto import tqdm
 from .core import PrunenetError, write_json
-from .adapters import ffn_shape, ffn_blocks, n_keep, slice_ffn_
-from .evaluate import perplexity, masked_perplexity, evaluate, BIGBENCH_SUITE, BB
+from .adapters import ffn_shape, ffn_blocks, n_keep, slice_ffn_, mask_ffn_units
+from .evaluate import perplexity, evaluate, BIGBENCH_SUITE, BB
 from .bigbench import bigbench_items, split_items, chance
 from .signals import self_signal
 from .train import TrainingHistory
@@ -39,8 +39,8 @@ def get_signal(model, tok, seed:int, signals:dict, n_seqs:int=None, n_tokens:int
     if key not in signals: signals[key] = self_signal(model, tok, n_seqs, n_tokens, seed)
     return signals[key]
 
-def run_grid(model, tok, runs:list, text:str, windows:int=20, signals:dict=None, progress:bool=True) -> pd.DataFrame:
-    "Choose units for every run on the dense model and score each choice; one row per run."
+def run_grid(model, tok, runs:list, text:str, windows:int=20, signals:dict=None, progress:bool=True, per_window:bool=False) -> pd.DataFrame:
+    "Choose units for every run on the dense model and score each choice; one row per run (`per_window`: with each window's NLL, for `bootstrap_ppl`)."
     signals = {} if signals is None else signals
     rows = []
     for r in tqdm(runs, desc='runs', disable=not progress, leave=False):
@@ -49,13 +49,15 @@ def run_grid(model, tok, runs:list, text:str, windows:int=20, signals:dict=None,
         t0 = time.perf_counter()
         c = choose_units(model, r.ratio, r.mode, policy=r.policy, tokenizer=tok, signal=sig, seed=r.seed, **r.overrides)
         t_choose = time.perf_counter() - t0
-        if not get_compensation(c.settings.compensate).changes_weights: ppl, t_comp = masked_perplexity(model, tok, c.keep, text, windows), 0.0
+        if not get_compensation(c.settings.compensate).changes_weights:      # scored with the other units masked
+            with mask_ffn_units(model, c.keep): p = perplexity(model, tok, text, max_windows=windows, per_window=per_window)
+            t_comp = 0.0
         else:                                       # compensation changes weights: a pruned copy
             pruned = copy.deepcopy(model); apply_choice_(pruned, c, tok); t_comp = time.perf_counter() - t0 - t_choose
-            ppl = perplexity(pruned, tok, text, max_windows=windows)['perplexity']; del pruned
-        rows.append(dict(label=r.label, mode=c.settings.mode, ratio=r.ratio, seed=r.seed, ppl=ppl, choose_s=t_choose,
+            p = perplexity(pruned, tok, text, max_windows=windows, per_window=per_window); del pruned
+        rows.append(dict(label=r.label, mode=c.settings.mode, ratio=r.ratio, seed=r.seed, ppl=p['perplexity'], choose_s=t_choose,
                          signal_s=sum(sig.seconds.values()) if sig is not None else 0.0, compensate=c.settings.compensate,
-                         compensate_s=t_comp, policy=c.policy))
+                         compensate_s=t_comp, policy=c.policy) | {k: p[k] for k in ('window_nll', 'window_tokens') if k in p})
     return pd.DataFrame(rows)
 
 def summarize(df:pd.DataFrame, by=('label', 'ratio')) -> pd.DataFrame:

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['ADAPTERS', 'ROUNDINGS', 'TINY_TYPES', 'FFNLayout', 'FFNAdapter', 'supported_architectures', 'text_config',
            'find_adapter', 'FFNBlock', 'ffn_blocks', 'FFNShape', 'ffn_shape', 'param_count', 'ffn_param_count',
-           'n_keep', 'slice_ffn_', 'mask_ffn_units', 'tiny_model', 'add_out_bias_']
+           'n_keep', 'slice_ffn_', 'mask_ffn_units', 'tiny_model', 'can_add_out_bias', 'add_out_bias_']
 
 # %% ../nbs/03_adapters.ipynb #cdd61754
 from dataclasses import dataclass, field
@@ -257,14 +257,20 @@ def tiny_model(model_type:str='llama', d_model:int=16, d_ff:int=48, n_layers:int
 TINY_TYPES = ['llama', 'mistral', 'qwen2', 'qwen3', 'gemma', 'gemma3_text', 'opt', 'phi', 'falcon', 'gpt_neox', 'gpt2']
 
 # %% ../nbs/03_adapters.ipynb #ob000002
+def _has_out_bias(model) -> bool: return all(getattr(b.out, 'bias', None) is not None for b in ffn_blocks(model))
+
+def can_add_out_bias(model) -> bool:
+    "Can every FFN out-projection of `model` carry a bias that plain transformers reloads (its own, or the config's `mlp_bias`)?"
+    return _has_out_bias(model) or getattr(text_config(model), 'mlp_bias', None) is not None
+
 def add_out_bias_(model, biases):
     "Add `biases[l]` (d,) to every FFN out-projection: onto its bias where it has one, else through the config's `mlp_bias` (in place)."
     blocks, cfg = ffn_blocks(model), text_config(model)
     if len(biases) != len(blocks): raise PrunenetError(f"need one bias per layer ({len(blocks)}), got {len(biases)}")
-    if all(getattr(b.out, 'bias', None) is not None for b in blocks):
+    if _has_out_bias(model):
         for b, v in zip(blocks, biases): b.out.bias.data += v.to(b.out.bias.device, b.out.bias.dtype)
         return model
-    if getattr(cfg, 'mlp_bias', None) is None:
+    if not can_add_out_bias(model):
         raise PrunenetError(f"model type {getattr(cfg, 'model_type', '?')!r} has no FFN out-projection bias and its config cannot add one "
                             "(no mlp_bias)")
     for b, v in zip(blocks, biases):

@@ -4,16 +4,17 @@
 
 # %% auto #0
 __all__ = ['PAPER_TASKS', 'HUB_TASKS', 'LOCAL_TASKS', 'BB', 'STAND_IN_TASKS', 'BIGBENCH_CANDIDATES', 'BIGBENCH_SUITE',
-           'tokenizer_adds_bos', 'start_token', 'perplexity', 'masked_perplexity', 'cloze_items', 'mmlu_dev_items',
-           'write_local_tasks', 'is_local', 'stand_in', 'hub_reachable', 'write_tasks', 'run_lm_eval', 'wilson',
-           'select_suite', 'suite_average', 'measure_speed', 'measure_size', 'Evaluation', 'lm_eval_task_names',
-           'check_tasks', 'evaluate', 'paper_average', 'retention', 'plot_retention', 'lm_eval_command']
+           'tokenizer_adds_bos', 'start_token', 'perplexity', 'masked_perplexity', 'bootstrap_ppl', 'cloze_items',
+           'mmlu_dev_items', 'write_local_tasks', 'is_local', 'stand_in', 'hub_reachable', 'write_tasks', 'run_lm_eval',
+           'wilson', 'select_suite', 'suite_average', 'measure_speed', 'measure_size', 'Evaluation',
+           'lm_eval_task_names', 'check_tasks', 'evaluate', 'paper_average', 'retention', 'plot_retention',
+           'lm_eval_command']
 
 # %% ../nbs/10_evaluate.ipynb #1893afc0
 import json, math, os, re, socket, statistics, sys, tempfile, time, datetime, difflib
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
-import torch
+import numpy as np, torch
 import pandas as pd
 from tqdm.auto import tqdm
 from .core import PrunenetError, write_json, cache_dir, rehearsing, shrink
@@ -38,8 +39,8 @@ def start_token(model, tok=None) -> int:
 
 @torch.no_grad()
 def perplexity(model, tok, text:str, seq_len:int=256, stride:int=None, max_windows:int=None, bos='auto',
-               batch_size:int=4, progress:bool=False) -> dict:
-    "Windowed perplexity of `model` on `text`; returns the value with its settings."
+               batch_size:int=4, progress:bool=False, per_window:bool=False) -> dict:
+    "Windowed perplexity of `model` on `text`; returns the value with its settings (and, `per_window`, each window's summed NLL and token count)."
     add_bos = tokenizer_adds_bos(tok) if bos == 'auto' else bool(bos)
     if add_bos and tok.bos_token_id is None: raise PrunenetError("bos=True but the tokenizer has no BOS token")
     ids = torch.tensor(tok(text, add_special_tokens=False).input_ids)
@@ -49,7 +50,7 @@ def perplexity(model, tok, text:str, seq_len:int=256, stride:int=None, max_windo
     starts = list(range(0, len(ids) - n_ctx + 1, stride))[:max_windows]
     if not starts: raise PrunenetError(f"text has {len(ids)} tokens, fewer than one window of {n_ctx}")
     dev = next(model.parameters()).device
-    nll, count = 0.0, 0
+    nll, count, win_nll, win_tokens = 0.0, 0, [], []
     for b in tqdm(range(0, len(starts), batch_size), desc='perplexity', disable=not progress, leave=False):
         batch = torch.stack([ids[s:s + n_ctx] for s in starts[b:b + batch_size]])
         if add_bos: batch = torch.cat([torch.full((len(batch), 1), tok.bos_token_id), batch], 1)
@@ -57,13 +58,26 @@ def perplexity(model, tok, text:str, seq_len:int=256, stride:int=None, max_windo
         lp = torch.log_softmax(logits[:, :-1], -1).gather(-1, batch[:, 1:, None].to(dev)).squeeze(-1)
         for i, s in enumerate(starts[b:b + batch_size]):
             scored = lp[i] if s == 0 or stride == n_ctx else lp[i, -stride:]   # overlapping windows: only new tokens
-            nll -= scored.sum().item(); count += scored.numel()
-    return dict(perplexity=math.exp(nll / count), nll=nll / count, tokens=count, windows=len(starts),
-                seq_len=seq_len, stride=stride, bos=add_bos)
+            win_nll.append(-scored.sum().item()); win_tokens.append(scored.numel())
+            nll += win_nll[-1]; count += scored.numel()
+    out = dict(perplexity=math.exp(nll / count), nll=nll / count, tokens=count, windows=len(starts),
+               seq_len=seq_len, stride=stride, bos=add_bos)
+    return out | (dict(window_nll=win_nll, window_tokens=win_tokens) if per_window else {})
 
 def masked_perplexity(model, tok, keep, text:str, windows:int=20, seq_len:int=256) -> float:
     "Perplexity of `model` with only units `keep[l]` active in each FFN block (the model itself unchanged): a choice scored without slicing."
     with mask_ffn_units(model, keep): return perplexity(model, tok, text, seq_len=seq_len, max_windows=windows)['perplexity']
+
+# %% ../nbs/10_evaluate.ipynb #bs000002
+def bootstrap_ppl(window_nll, window_tokens, n:int=2000, seed:int=0) -> np.ndarray:
+    """Perplexities of runs scored on the same windows under `n` resamples of the windows (with replacement, the same
+    resample for every run): `window_nll` and `window_tokens` are (runs x windows), each row as `perplexity(...,
+    per_window=True)` returns it. Returns an (n x runs) array."""
+    nll, cnt = np.atleast_2d(np.asarray(window_nll, float)), np.atleast_2d(np.asarray(window_tokens, float))
+    if nll.shape != cnt.shape: raise PrunenetError(f"window_nll {nll.shape} and window_tokens {cnt.shape} differ in shape: the runs must share their windows")
+    idx = np.random.default_rng(seed).integers(0, nll.shape[1], (n, nll.shape[1]))
+    return np.exp(nll[:, idx].sum(-1) / cnt[:, idx].sum(-1)).T
+
 
 # %% ../nbs/10_evaluate.ipynb #1724f53c
 _STOP = set('''that this with from have were been their which there they them than then into also such when where what
