@@ -215,6 +215,7 @@ def main():
     meta = dict(slicegpt_commit=commit, side_venv=vers, main_venv=f'torch={torch.__version__} transformers={transformers.__version__}',
                 threads=a.threads, cpu_count=os.cpu_count(), cli_defaults=CLI, dtype='float32', windows=a.windows,
                 **prepare(a, wd))
+    meta['prunenet_ffn_params'] = {float(k): v for k, v in old.get('meta', {}).get('prunenet_ffn_params', {}).items()} | meta['prunenet_ffn_params']   # earlier runs' --match-ffn too
     env = dict(os.environ, OMP_NUM_THREADS=str(a.threads), MKL_NUM_THREADS=str(a.threads), HF_HUB_OFFLINE='1', HF_DATASETS_OFFLINE='1',
                TOKENIZERS_PARALLELISM='false', WANDB_MODE='disabled')
     def run(job):
