@@ -2,7 +2,7 @@
 
 Rows: dense; random units; `paper` (authors' numerics, and exact); the default (`selfgen` + refit) and the default +
 recovery; the calibrated reference + refit; the peers that use data, FLAP (with its bias), Wanda-sp and LLM-Pruner's
-Taylor importance (notebook 08c) at this project's calibration budget (16 x 256 tokens), and at 0.3 also at their
+Taylor importance (notebook 08c) at this project's calibration budget (16 x 256 tokens), and also at their
 authors' budgets, capped at 256 x 128 tokens (MAX_TOKENS: FLAP's own 1024 x 128 is four times what this 2-core
 machine reads in the time); SliceGPT run by its own code (`bench/slicegpt.py`, read from its JSON) at the nominal
 slicing ratios and at the slicing ratios whose parameter counts match FFN pruning at 0.2, 0.25 and 0.3.
@@ -22,15 +22,20 @@ reach stopped serving it in December 2026): every row, ours included, is chosen 
 (`prunenet.ablations.run_grid`), kept in bench/results/peers_ppl.json; the table has no BIG-bench column. Each run keeps
 its 20 windows' NLLs, so the table gives each row's perplexity as the text alone leaves it uncertain (the 5-95 % range
 over 2000 resamples of the windows, `prunenet.evaluate.bootstrap_ppl`, the same resamples for every row) and the ranks
-give the default's rank in 90 % of those resamples and how often it beats the best other row (SliceGPT's and the
+give the default's rank in 90 % of those resamples and how often it beats the best other row; each row's
+`p_default_beats` is the share of the resamples in which the default at its ratio beats it (SliceGPT's and the
 recovery rows recorded no windows and keep their one value).
+
+`--calib-samples`: the methods that use data (the calibrated reference, the peers) also run once per seed, seed s
+reading the s-th disjoint block of the calibration split's windows (`calib_sample`, notebook 08b), so their rows, like
+the seeded ones, give the median and range over three runs: the noise of their calibration data.
 
 `--model gemma`: the same on Gemma 3 270M (the packaged GGUF), perplexity only, into *_gemma.json/png; no SliceGPT (its
 adapters are for LLaMA, OPT and Phi, and its rotations need a block's output to reach the residual stream without a
 norm: Gemma 3 normalises the attention's and the FFN's outputs with elementwise weights, which do not commute with a
 rotation), no recovery rows.
 
-    OMP_NUM_THREADS=1 python bench/peers.py [--slicegpt bench/results/slicegpt.json] [--perplexity-only] [--markdown]
+    OMP_NUM_THREADS=1 python bench/peers.py [--slicegpt bench/results/slicegpt.json] [--perplexity-only [--calib-samples]] [--markdown]
     OMP_NUM_THREADS=1 python bench/peers.py --perplexity-only --model gemma --ratios 0.3 --authors-ratios
 """
 import argparse, copy, json, math, platform, tempfile, time
@@ -52,8 +57,9 @@ def peer_methods(authors:bool=False, bias:bool=True) -> dict:
         b['calib_windows'] = min(b['calib_windows'], MAX_TOKENS // b['calib_len'])
         a = AUTHOR_BUDGETS[mode]
         cap = '' if b == a else f"; theirs {a['calib_windows']} x {a['calib_len']}"
-        if mode == 'flap' and not bias: name = 'FLAP without its bias (no FFN bias in this model)'
-        key = f"{name} (uses data)" if not authors else f"{name}, {b['calib_windows']} x {b['calib_len']} tokens (authors' budget{cap}; uses data)"
+        note = 'no FFN bias in this model; ' if mode == 'flap' and not bias else ''
+        if note: name = 'FLAP without its bias'
+        key = f"{name} ({note}uses data)" if not authors else f"{name}, {b['calib_windows']} x {b['calib_len']} tokens (authors' budget{cap}; {note}uses data)"
         o = (b if authors else {}) | ({} if bias or mode != 'flap' else dict(compensate='none'))
         out[key] = (mode, o, False)
     return out
@@ -95,7 +101,7 @@ def table(runs:pd.DataFrame, archs:dict, slicegpt:dict=None, recovery:list=None,
     "One row per (method, ratio): removed %, perplexity, suite average with its noise, speed; the default's rank per column."
     dense_params = archs['dense']['params']
     rows = []
-    for (m, r), g in runs.groupby(['method', 'ratio'], sort=False):
+    for (m, r), g in runs.sort_values('ratio', kind='stable').groupby(['method', 'ratio'], sort=False):   # by ratio, then as run
         a = archs[architecture(g['mode'].iloc[0], r)]
         avg = g['average'] * 100
         rows.append(dict(method=m, ratio=r, removed_pct=100 * (1 - a['params'] / dense_params), params=a['params'],
@@ -148,6 +154,12 @@ def window_boot(runs:pd.DataFrame, t:pd.DataFrame, n:int=BOOT) -> dict:
         ids = have.index[(have.method == x.method) & (have.ratio == x.ratio)]
         if len(ids): out[i] = np.median(per_run[ids].to_numpy(), axis=1)
     return out
+
+def default_beats(t:pd.DataFrame, boot:dict, default='selfgen (default: + refit)') -> list:
+    "Per row of `t`: the share of the resamples in `boot` in which the default at the row's ratio (or size) has the lower perplexity (NaN without both)."
+    at = {x.ratio: i for i, x in t[t.method.str.startswith(default)].iterrows()}      # the default, and the default sized as SliceGPT
+    return [float((boot[at[x.ratio]] < boot[i]).mean()) if i in boot and at.get(x.ratio) in boot and i != at[x.ratio] else float('nan')
+            for i, x in t.iterrows()]
 
 def rows_removed(rows, ratio):
     return next((x['removed_pct'] for x in rows if x['ratio'] == ratio and x['method'].startswith('selfgen (default')), float('nan'))
@@ -248,6 +260,7 @@ def perplexity_rows(model, tok, a, r_eq, path=RESULTS/'peers_ppl.json', windows:
     the dense model and scored by `prunenet.ablations.run_grid` (selfgen's text written once per seed and shared); finished
     runs are kept in `path` and not redone."""
     from prunenet.ablations import Run, run_grid, TABLE_METHODS
+    from prunenet.compress import get_method
     from prunenet.data import wiki_text
     from prunenet.evaluate import perplexity
     from prunenet.core import write_json
@@ -261,12 +274,14 @@ def perplexity_rows(model, tok, a, r_eq, path=RESULTS/'peers_ppl.json', windows:
         done.append(dict(method='dense', ratio=0.0, seed=0, ppl=p['perplexity'], choose_s=0.0, window_nll=p['window_nll'], window_tokens=p['window_tokens']))
     have, signals = {(x['method'], x['ratio'], x['seed']) for x in done}, {}
     for lbl, (mode, o, seeded), r in todo:
-        for seed in (a.seeds if seeded else (0,)):
+        sample = a.calib_samples and get_method(mode).uses_data       # seed s reads calibration block s
+        for seed in (a.seeds if seeded or sample else (0,)):
             if (lbl, r, seed) in have: continue
-            g = run_grid(model, tok, [Run(lbl, mode, r, seed, overrides=o)], text, windows=windows, signals=signals, progress=False, per_window=True)
+            run = Run(lbl, mode, r, seed, overrides=o | ({'calib_sample': seed} if sample else {}))
+            g = run_grid(model, tok, [run], text, windows=windows, signals=signals, progress=False, per_window=True)
             x = g.iloc[0]
             done.append(dict(method=lbl, ratio=r, seed=seed, ppl=float(x.ppl), choose_s=float(x.choose_s + x.signal_s + x.compensate_s),
-                             window_nll=x.window_nll, window_tokens=x.window_tokens))
+                             window_nll=x.window_nll, window_tokens=x.window_tokens) | ({'calib_sample': seed} if sample else {}))
             write_json(path, dict(settings=dict(windows=windows, text='wiki test split'), updated=time.strftime('%Y-%m-%dT%H:%M:%S'),
                                   threads=torch.get_num_threads(), runs=done))
             print(lbl, r, seed, f'{x.ppl:.2f}', flush=True)
@@ -276,7 +291,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--slicegpt', default=str(RESULTS/'slicegpt.json'))
     ap.add_argument('--ratios', type=float, nargs='+', default=[0.2, 0.25, 0.3], help="the peers' runs at this project's budget")
-    ap.add_argument('--authors-ratios', type=float, nargs='*', default=[0.3], help="the peers' runs at their authors' budgets")
+    ap.add_argument('--authors-ratios', type=float, nargs='*', default=[0.2, 0.25, 0.3], help="the peers' runs at their authors' budgets")
     ap.add_argument('--perplexity-only', action='store_true',
                     help="no BIG-bench column (where its archive cannot be had): runs go to bench/results/peers_ppl.json")
     ap.add_argument('--markdown', action='store_true')
@@ -285,6 +300,8 @@ def main():
                     help="Gemma 3 270M (the packaged GGUF) instead of the default model, perplexity only: no SliceGPT (its rotations "
                          "assume no norm after a block's output, and Gemma 3 normalises after both), no recovery rows; results to *_gemma.*")
     ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2], help='seeds of the seeded methods (perplexity only)')
+    ap.add_argument('--calib-samples', action='store_true', help="the methods that use data also run once per seed, seed s "
+                    "reading the s-th disjoint block of calibration windows (calib_sample=s): the noise of their data (perplexity only)")
     ap.add_argument('--speeds-from', default=None, help="a peers*.json whose measured speeds and parameter counts to reuse (the table "
                     "remade from recorded runs, e.g. after a SliceGPT row is added) instead of measuring them again")
     a = ap.parse_args()
@@ -311,6 +328,7 @@ def main():
     rec = [] if a.model else json.loads((RESULTS/'recover_default.json').read_text())['runs']      # recovery measured on the default model only
     recovery = [x for x in rec if x['mode'] == 'selfgen' and x['recipe'] == 'selfgen (kd)']
     t, boot = table(runs, archs, sg, recovery, bigbench=not a.perplexity_only)
+    t['p_default_beats'] = default_beats(t, boot)
     rk = ranks(t, boot)
     chance = None if a.perplexity_only else suite_chance(50)
     out = dict(model=name, settings=dict(ratios=a.ratios, authors_ratios=a.authors_ratios, seeds=a.seeds, bigbench=not a.perplexity_only,

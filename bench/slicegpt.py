@@ -28,7 +28,10 @@ Side venv (Python 3.10+; torch first, so pip keeps the CPU build):
 Usage (prunenet's venv; every job runs on --threads threads):
     nice -n 19 python bench/slicegpt.py --checkout TransformerCompression --python slicegpt-venv/bin/python \
         [--ratios 0.2 0.25 0.3] [--calibrations slicegpt prunenet] [--match-ffn 0.2 0.25 0.3] [--match-calibrations prunenet]
-Finished jobs are kept in --out and skipped on a rerun (--redo to run them again).
+Finished jobs are kept in --out and skipped on a rerun (--redo to run them again). Jobs at SliceGPT's own budget take
+about an hour each at 1 thread: to run two at once on 2 cores, give each process its own --workdir and --out (a copy of
+the results file, so finished jobs are skipped), then add theirs to the results file:
+    python bench/slicegpt.py --merge A/slicegpt.json B/slicegpt.json
 """
 import argparse, json, math, os, statistics, subprocess, sys, time
 from pathlib import Path
@@ -182,9 +185,23 @@ def prepare(a, wd):
     torch.save(inp, wd/'inputs.pt')
     return dict(prunenet_dense=dense, params_dense=param_count(model), prunenet_ffn_params=counts)
 
+def merge(out:Path, files:list):
+    "Add the finished jobs of `files` to `out` (or start it from the first), refusing results of another commit or model."
+    base = json.loads((out if out.exists() else files[0]).read_text())
+    runs, meta = {r['key']: r for r in base['runs']}, base['meta']
+    for f in files:
+        d = json.loads(f.read_text())
+        for k in ('slicegpt_commit', 'params_dense', 'windows', 'cli_defaults'):
+            if d['meta'][k] != meta[k]: raise SystemExit(f"{f}: {k} is {d['meta'][k]!r}, not {meta[k]!r} as in {out}: not merged")
+        new = [r for r in d['runs'] if r['key'] not in runs]
+        runs |= {r['key']: r for r in new}
+        meta['prunenet_ffn_params'] = meta.get('prunenet_ffn_params', {}) | d['meta'].get('prunenet_ffn_params', {})
+        print(f'{f}: {len(new)} jobs added')
+    out.write_text(json.dumps(dict(meta=meta, runs=list(runs.values())), indent=1) + '\n')
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--checkout', required=True, help="SliceGPT's checkout (microsoft/TransformerCompression)")
+    ap.add_argument('--checkout', help="SliceGPT's checkout (microsoft/TransformerCompression)")
     ap.add_argument('--python', help="the side venv's python (SliceGPT's requirements)")
     ap.add_argument('--ratios', type=float, nargs='*', default=[0.2, 0.25, 0.3], help='SliceGPT slicing ratios (its --sparsity)')
     ap.add_argument('--calibrations', nargs='*', default=['slicegpt', 'prunenet'], choices=['slicegpt', 'prunenet'])
@@ -196,10 +213,14 @@ def main():
     ap.add_argument('--workdir', default=None, help='model copy and inputs (default: prunenet cache/slicegpt_bench)')
     ap.add_argument('--out', default=str(Path(__file__).parent/'results'/'slicegpt.json'))
     ap.add_argument('--redo', action='store_true')
+    ap.add_argument('--merge', nargs='+', metavar='JSON', help="only add these results files' finished jobs to --out (jobs run in "
+                    "parallel, each with its own --workdir and --out) and stop; they must come from the same SliceGPT commit and model")
     ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     ap.add_argument('--job', help=argparse.SUPPRESS); ap.add_argument('--result', help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.worker: return worker(a)
+    if a.merge: return merge(Path(a.out), [Path(f) for f in a.merge])
+    if not a.checkout: ap.error('--checkout is required (except with --merge)')
     torch.set_num_threads(a.threads)
     from prunenet.core import cache_dir
     wd = Path(a.workdir or cache_dir()/'slicegpt_bench'); wd.mkdir(parents=True, exist_ok=True)

@@ -224,11 +224,12 @@ def keep_mask(keep, d_ff:int) -> torch.Tensor:
     for l, k in enumerate(keep): m[l, torch.as_tensor(k)] = 1
     return m
 
-def calibration_ids(tok, text:str=None, windows:int=16, seq_len:int=256) -> torch.Tensor:
-    "`windows` consecutive windows of `seq_len` tokens of real text (default: the calibration split)."
+def calibration_ids(tok, text:str=None, windows:int=16, seq_len:int=256, start:int=0) -> torch.Tensor:
+    "`windows` consecutive windows of `seq_len` tokens of real text (default: the calibration split), from window `start` on."
     if text is None:
         from prunenet.data import wiki_text
         text = wiki_text('calibration')
-    ids = torch.tensor(tok(text[:windows * seq_len * 12], add_special_tokens=False).input_ids)   # ~4 chars/token: ample
-    if len(ids) < windows * seq_len: raise PrunenetError(f"the text has {len(ids)} tokens, fewer than {windows} x {seq_len}")
-    return ids[:windows * seq_len].reshape(windows, seq_len)
+    n = (start + windows) * seq_len
+    ids = torch.tensor(tok(text[:n * 12], add_special_tokens=False).input_ids)   # ~4 chars/token: ample
+    if len(ids) < n: raise PrunenetError(f"the text has {len(ids)} tokens, fewer than {start + windows} x {seq_len}")
+    return ids[start * seq_len:n].reshape(windows, seq_len)

@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['ADAPTERS', 'ROUNDINGS', 'TINY_TYPES', 'FFNLayout', 'FFNAdapter', 'supported_architectures', 'text_config',
            'find_adapter', 'FFNBlock', 'ffn_blocks', 'FFNShape', 'ffn_shape', 'param_count', 'ffn_param_count',
-           'n_keep', 'slice_ffn_', 'mask_ffn_units', 'tiny_model', 'can_add_out_bias', 'add_out_bias_']
+           'n_keep', 'slice_ffn_', 'mask_ffn_units', 'tiny_model', 'can_add_out_bias', 'require_out_bias',
+           'add_out_bias_']
 
 # %% ../nbs/03_adapters.ipynb #cdd61754
 from dataclasses import dataclass, field
@@ -263,6 +264,12 @@ def can_add_out_bias(model) -> bool:
     "Can every FFN out-projection of `model` carry a bias that plain transformers reloads (its own, or the config's `mlp_bias`)?"
     return _has_out_bias(model) or getattr(text_config(model), 'mlp_bias', None) is not None
 
+def require_out_bias(model, instead:str=None):
+    "Refuse, in one line, a model whose FFN cannot carry a bias (`instead`: what the caller's user can do in its place)."
+    if not can_add_out_bias(model):
+        raise PrunenetError(f"model type {getattr(text_config(model), 'model_type', '?')!r} has no FFN out-projection bias and its "
+                            "config cannot add one (no mlp_bias)" + (f"; {instead}" if instead else ''))
+
 def add_out_bias_(model, biases):
     "Add `biases[l]` (d,) to every FFN out-projection: onto its bias where it has one, else through the config's `mlp_bias` (in place)."
     blocks, cfg = ffn_blocks(model), text_config(model)
@@ -270,9 +277,7 @@ def add_out_bias_(model, biases):
     if _has_out_bias(model):
         for b, v in zip(blocks, biases): b.out.bias.data += v.to(b.out.bias.device, b.out.bias.dtype)
         return model
-    if not can_add_out_bias(model):
-        raise PrunenetError(f"model type {getattr(cfg, 'model_type', '?')!r} has no FFN out-projection bias and its config cannot add one "
-                            "(no mlp_bias)")
+    require_out_bias(model)
     for b, v in zip(blocks, biases):
         w = b.out_matrix()
         for m in b.ins: m.bias = nn.Parameter(torch.zeros(m.weight.shape[0], dtype=m.weight.dtype, device=m.weight.device), requires_grad=False)

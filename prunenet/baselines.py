@@ -50,16 +50,24 @@ class MagnitudeMethod(Method):
 
 @dataclass(kw_only=True)
 class CalibratedSettings(Settings):
-    "How much real text a method that uses data reads: `calib_windows` windows of `calib_len` tokens of the calibration split."
+    """How much real text a method that uses data reads: `calib_windows` windows of `calib_len` tokens of the calibration
+    split, the `calib_sample`-th block of that many (0: its first windows)."""
     calib_windows: int = setting(16, 'windows of the calibration split that a method using data reads')
     calib_len: int = setting(256, 'tokens per calibration window')
-    def validate(self): return self.positive('calib_windows', 'calib_len') and super().validate()
+    calib_sample: int = setting(0, 'which disjoint block of calib_windows windows of the calibration split to read (0: the first)')
+    def validate(self):
+        if int(self.calib_sample) != self.calib_sample or self.calib_sample < 0:
+            raise PrunenetError(f"calib_sample must be >= 0 (a whole number), got {self.calib_sample}")
+        self.calib_sample = int(self.calib_sample)
+        return self.positive('calib_windows', 'calib_len') and super().validate()
 
     def ids(self, tok):
         "The calibration windows these settings name (windows, calib_len)."
-        return calibration_ids(tok, windows=self.calib_windows, seq_len=self.calib_len)
+        return calibration_ids(tok, windows=self.calib_windows, seq_len=self.calib_len, start=self.calib_sample * self.calib_windows)
 
-    def data(self) -> str: return f'CALIBRATION DATA: {self.calib_windows} x {self.calib_len} tokens of the calibration split'
+    def data(self) -> str:
+        block = f', block {self.calib_sample} (from window {self.calib_sample * self.calib_windows})' if self.calib_sample else ''
+        return f'CALIBRATION DATA: {self.calib_windows} x {self.calib_len} tokens of the calibration split{block}'
 
 class CalibratedMethod(Method):
     name, about, settings, uses_data = 'calibrated', 'activation importance on calibration text', CalibratedSettings, True

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 import torch
 from .core import PrunenetError, setting
-from .adapters import ffn_blocks, add_out_bias_, can_add_out_bias, slice_ffn_, text_config
+from .adapters import ffn_blocks, add_out_bias_, require_out_bias, slice_ffn_
 from .policy import top_units
 from .activations import ActivationStats, activation_stats, weight_norms, weights_in_memory
 from .baselines import CalibratedSettings
@@ -82,9 +82,8 @@ class FlapMethod(_Scored):
     help = "peer that USES DATA: FLAP (An et al. 2024), variance of each unit's input x its out-column's squared norm, uniform per layer, with FLAP's mean-bias compensation"
     def score(self, stats, model): return flap_scores(stats, model)
     def choose(self, model, k, s, tokenizer=None, **kw):
-        if s.compensate == 'flap-bias' and not can_add_out_bias(model):     # before the text is read, not after
-            raise PrunenetError(f"model type {getattr(text_config(model), 'model_type', '?')!r} has no FFN out-projection bias and its config "
-                                "cannot add one (no mlp_bias), so FLAP's bias has nowhere to go: compensate 'none' (FLAP's metric alone) or 'refit'")
+        if s.compensate == 'flap-bias':             # refused before the text is read, not after
+            require_out_bias(model, instead="FLAP's bias has nowhere to go: compensate 'none' (FLAP's metric alone) or 'refit'")
         return super().choose(model, k, s, tokenizer, **kw)
 
 class WandaSpMethod(_Scored):
