@@ -186,7 +186,7 @@ def prepare(a, wd):
     return dict(prunenet_dense=dense, params_dense=param_count(model), prunenet_ffn_params=counts)
 
 def merge(out:Path, files:list):
-    "Add the finished jobs of `files` to `out` (or start it from the first), refusing results of another commit or model."
+    "Add the finished jobs of `files` to `out` (or start it from the first; a job in both: the file's), refusing results of another commit or model."
     base = json.loads((out if out.exists() else files[0]).read_text())
     runs, meta = {r['key']: r for r in base['runs']}, base['meta']
     for f in files:
@@ -194,9 +194,10 @@ def merge(out:Path, files:list):
         for k in ('slicegpt_commit', 'params_dense', 'windows', 'cli_defaults'):
             if d['meta'][k] != meta[k]: raise SystemExit(f"{f}: {k} is {d['meta'][k]!r}, not {meta[k]!r} as in {out}: not merged")
         new = [r for r in d['runs'] if r['key'] not in runs]
-        runs |= {r['key']: r for r in new}
+        redone = [r for r in d['runs'] if r['key'] in runs and r != runs[r['key']]]     # e.g. run again there with --redo: theirs win
+        runs |= {r['key']: r for r in new + redone}
         meta['prunenet_ffn_params'] = meta.get('prunenet_ffn_params', {}) | d['meta'].get('prunenet_ffn_params', {})
-        print(f'{f}: {len(new)} jobs added')
+        print(f'{f}: {len(new)} jobs added, {len(redone)} replaced by theirs')
     out.write_text(json.dumps(dict(meta=meta, runs=list(runs.values())), indent=1) + '\n')
 
 def main():

@@ -229,6 +229,7 @@ def calibration_ids(tok, text:str=None, windows:int=16, seq_len:int=256, start:i
     if text is None:
         from prunenet.data import wiki_text
         text = wiki_text('calibration')
+    if start < 0: raise PrunenetError(f"start must be >= 0, got {start}")
     n = (start + windows) * seq_len
     ids = torch.tensor(tok(text[:n * 12], add_special_tokens=False).input_ids)   # ~4 chars/token: ample
     if len(ids) < n: raise PrunenetError(f"the text has {len(ids)} tokens, fewer than {start + windows} x {seq_len}")
