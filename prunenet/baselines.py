@@ -55,11 +55,7 @@ class CalibratedSettings(Settings):
     calib_windows: int = setting(16, 'windows of the calibration split that a method using data reads')
     calib_len: int = setting(256, 'tokens per calibration window')
     calib_sample: int = setting(0, 'which disjoint block of calib_windows windows of the calibration split to read (0: the first)')
-    def validate(self):
-        if int(self.calib_sample) != self.calib_sample or self.calib_sample < 0:
-            raise PrunenetError(f"calib_sample must be >= 0 (a whole number), got {self.calib_sample}")
-        self.calib_sample = int(self.calib_sample)
-        return self.positive('calib_windows', 'calib_len') and super().validate()
+    def validate(self): return self.positive('calib_windows', 'calib_len') and self.positive('calib_sample', least=0) and super().validate()
 
     def ids(self, tok):
         "The calibration windows these settings name (windows, calib_len)."

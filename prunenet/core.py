@@ -118,11 +118,11 @@ def map_threads(f, items, workers:int=1):
 class Settings:
     "Base of prunenet's settings: `validate` checks and normalises a class's own fields, then calls its base's."
     def validate(self): return self
-    def positive(self, *names):
-        "Make each named field an int and check it is at least 1 (the counts settings hold: windows, tokens, episodes)."
+    def positive(self, *names, least:int=1):
+        "Make each named field an int and check it is at least `least` (the counts settings hold: windows, tokens, episodes)."
         for n in names:
             v = getattr(self, n)
-            if int(v) != v or v < 1: raise PrunenetError(f"{n} must be >= 1 (a whole number), got {v}")
+            if int(v) != v or v < least: raise PrunenetError(f"{n} must be >= {least} (a whole number), got {v}")
             setattr(self, n, int(v))
         return self
 
