@@ -68,6 +68,7 @@ if __name__ == '__main__':
     if '--child' in sys.argv:
         print(json.dumps(measure())); sys.exit(0)
     import torch
+    from prunenet.core import machine
     cap = torch.backends.cpu.get_cpu_capability()
     runs, only = {}, sys.argv[sys.argv.index('--only') + 1].split(',') if '--only' in sys.argv else None
     prev = json.loads(OUT.read_text())['runs'] if only and OUT.exists() else {}
@@ -89,6 +90,6 @@ if __name__ == '__main__':
                            paper_layers_differing=layers_differing(r['paper_keep'], base['paper_keep']), seconds=r['seconds'])
     for name, row in table.items(): print(f'{name:50s}', row)
     OUT.write_text(dumps(dict(machine=dict(processor=platform.processor() or platform.machine(), capability=cap,
-                                                torch=torch.__version__, cpu=open('/proc/cpuinfo').read().split('model name')[1].split('\n')[0].strip(': \t')),
+                                                torch=torch.__version__, cpu=machine()['cpu']),
                                    note='True: the result differs bitwise from the plain run (one thread each unless named, fresh process)',
                                    changes=table, date=time.strftime('%Y-%m-%d'), runs=runs)) + '\n')

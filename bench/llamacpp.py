@@ -128,6 +128,7 @@ def main():
     if a.rederive: return rederive(a.out, a.work)
     if a.rebench: return rebench(a.out, a.work, a.reps, a.threads, a.rounds)
     torch.set_num_threads(a.threads)
+    from prunenet.core import machine
     from prunenet.models import load_model, gemma_gguf
     from prunenet.compress import compress
     from prunenet.export import export_model
@@ -186,7 +187,7 @@ def main():
     for r in rows: r.update(sp[r['file']])
     vs_dense(rows)
     out = dict(about=__doc__.split('\n\n')[0], model=a.model or 'default (SmolLM2-135M-Instruct)', llama_cpp=version, threads=a.threads, reps=a.reps, rounds=a.rounds, round_trip=trips, rows=rows, recoveries=recoveries,
-               seconds=time.perf_counter() - t0, machine=dict(cpu=next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), '?'),
+               seconds=time.perf_counter() - t0, machine=dict(cpu=machine()['cpu'],
                                                         cpus=os.cpu_count(), torch=torch.__version__))
     Path(a.out).write_text(json.dumps(out, indent=1, default=str) + '\n')
     import pandas as pd

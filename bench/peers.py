@@ -9,8 +9,9 @@ slicing ratios and at the slicing ratios whose parameter counts match FFN prunin
 Columns: parameters removed (% of the whole model, counted on the saved model: FLAP's bias and SliceGPT's shortcut
 matrices and untied head included), held-out perplexity (test split, 20 windows of 256 tokens; median over seeds), the
 offline BIG-bench suite's average (50 test items per task; mean and sd over seeds, and the binomial standard error of
-one run), prefill and decode speed on this CPU (one thread, batch 1; one measurement per architecture) and decode
-speed relative to dense measured the same way (SliceGPT's in its own venv, against its own dense run).
+one run), prefill and decode speed (one thread, batch 1; one measurement per architecture; machines in `speed_machines`) and decode
+speed relative to dense measured the same way (SliceGPT's in its own venv, against its own dense run: dense and every
+width timed in one process by `bench/slicegpt.py --speeds` where its results file has that job).
 
 The project's own rows are `prunenet.ablations.zero_shot_runs`'s in bench/results/zeroshot.json, read back; the peers'
 runs go to bench/results/peers_runs.json (this project's budget) and bench/results/peers_authors.json (theirs), whose
@@ -38,7 +39,7 @@ rotation), no recovery rows.
     OMP_NUM_THREADS=1 python bench/peers.py [--slicegpt bench/results/slicegpt.json] [--perplexity-only [--calib-samples]] [--markdown]
     OMP_NUM_THREADS=1 python bench/peers.py --perplexity-only --model gemma --ratios 0.3 --authors-ratios
 """
-import argparse, copy, json, math, platform, tempfile, time
+import argparse, copy, json, math, tempfile, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 
@@ -120,17 +121,22 @@ def table(runs:pd.DataFrame, archs:dict, slicegpt:dict=None, recovery:list=None,
                          source='recover_default.json'))
     sg_runs = (slicegpt or {}).get('runs', [])
     sg_dense = next((x for x in sg_runs if x['kind'] == 'dense'), None)
+    sg_speed = [x for x in sg_runs if x['kind'] == 'speed']       # dense and every width timed in one process (slicegpt.py --speeds)
+    assert len(sg_speed) <= 1, 'more than one speed job in the SliceGPT results'
+    sg_speed = sg_speed[0] if sg_speed else {}
     for x in sg_runs:
         if x['kind'] != 'slice': continue
+        tm = sg_speed.get('widths', {}).get(str(x['dim']))
+        tm, base = (tm, sg_speed['dense']) if tm else (x, sg_dense if sg_dense and x.get('timing_machine') == sg_dense.get('timing_machine') else None)
         size = f", sized as FFN pruning at {x['match_ffn']}" if 'match_ffn' in x else ''
         cal = {'slicegpt': "its default calibration budget, 128 x 2048 tokens"}.get(x['calibration'], f"{x['calibration']} calibration")
         rows.append(dict(method=f"SliceGPT ({cal}{size}; uses data)", ratio=x['sparsity'],
                          removed_pct=100 * (1 - x['params'] / dense_params), params=x['params'], ppl=x['ppl'], ppl_min=x['ppl'],
                          ppl_max=x['ppl'], bigbench=float('nan'), bigbench_sd=float('nan'), bigbench_se=float('nan'), seeds=1,
-                         prefill_tok_s=x['prefill_tokens'] / x['prefill_cpu_s'], decode_tok_s=x['decode_tok_per_cpu_s'],
-                         decode_vs_dense=(x['decode_tok_per_cpu_s'] / sg_dense['decode_tok_per_cpu_s']       # timed on the dense run's machine only
-                                          if sg_dense and x.get('timing_machine') == sg_dense.get('timing_machine') else float('nan')),
-                         match_ffn=x.get('match_ffn', float('nan')), source='slicegpt.json (its own code)'))
+                         prefill_tok_s=tm['prefill_tokens'] / tm['prefill_cpu_s'], decode_tok_s=tm['decode_tok_per_cpu_s'],
+                         decode_vs_dense=tm['decode_tok_per_cpu_s'] / base['decode_tok_per_cpu_s'] if base else float('nan'),   # one machine only
+                         match_ffn=x.get('match_ffn', float('nan')), timed_on=tm.get('timing_machine', 'not recorded'),
+                         source='slicegpt.json (its own code)'))
     t = pd.DataFrame(rows)
     t = t.assign(match_ffn=t.get('match_ffn', float('nan')))
     boot = window_boot(runs, t)
@@ -160,6 +166,12 @@ def default_beats(t:pd.DataFrame, boot:dict, default='selfgen (default: + refit)
     at = {x.ratio: i for i, x in t[t.method.str.startswith(default)].iterrows()}      # the default, and the default sized as SliceGPT
     return [float((boot[at[x.ratio]] < boot[i]).mean()) if i in boot and at.get(x.ratio) in boot and i != at[x.ratio] else float('nan')
             for i, x in t.iterrows()]
+
+def sg_speed_machine(sg:dict):
+    "Where SliceGPT's rows were timed: the speed job's machine, or each slicing job's own (None without SliceGPT)."
+    runs = (sg or {}).get('runs', [])
+    speed = next((x for x in runs if x['kind'] == 'speed'), None)
+    return speed['timing_machine'] if speed else sorted({x.get('timing_machine', 'not recorded') for x in runs if x['kind'] == 'slice'}) or None
 
 def rows_removed(rows, ratio):
     return next((x['removed_pct'] for x in rows if x['ratio'] == ratio and x['method'].startswith('selfgen (default')), float('nan'))
@@ -308,6 +320,7 @@ def main():
     if a.model and not a.perplexity_only: ap.error('--model gemma runs with --perplexity-only')
     torch.set_num_threads(a.threads)
     from prunenet.models import load_model, gemma_gguf
+    from prunenet.core import machine
     from prunenet.ablations import TABLE_METHODS, suite_chance
     from prunenet.adapters import can_add_out_bias
     model, tok = load_model(gemma_gguf() if a.model == 'gemma' else None)
@@ -322,7 +335,8 @@ def main():
     modes |= {f'{k}{EQ}': methods[k][0] for k in EQUAL_SIZE if k in methods}
     runs['mode'] = runs.method.map(lambda m: modes.get(m, 'dense'))
     need = sorted({architecture(m, r) for m, r in zip(runs['mode'], runs.ratio)})
-    old = json.loads(Path(a.speeds_from).read_text())['architectures'] if a.speeds_from else {}
+    prev = json.loads(Path(a.speeds_from).read_text()) if a.speeds_from else {}
+    old, speeds_machine = prev.get('architectures', {}), prev.get('speed_machines', {}).get('prunenet', prev.get('machine')) if prev else machine()
     if old and set(need) - set(old): ap.error(f"--speeds-from {a.speeds_from} lacks {', '.join(sorted(set(need) - set(old)))}")
     archs = {k: old[k] for k in need} if old else measure_architectures(model, tok, need, a.threads)
     rec = [] if a.model else json.loads((RESULTS/'recover_default.json').read_text())['runs']      # recovery measured on the default model only
@@ -334,7 +348,7 @@ def main():
     out = dict(model=name, settings=dict(ratios=a.ratios, authors_ratios=a.authors_ratios, seeds=a.seeds, bigbench=not a.perplexity_only,
                              items=50, windows=20, threads=a.threads, chance=chance, window_resamples=BOOT, speeds_from=a.speeds_from,
                              slicegpt=sg and sg.get('meta')),
-               machine=dict(machine=platform.machine(), torch=torch.__version__, cpu_count=torch.get_num_threads()),
+               machine=machine(), speed_machines=dict(prunenet=speeds_machine, slicegpt=sg_speed_machine(sg)),
                seconds=time.perf_counter() - t0, architectures=archs, table=t.to_dict('records'), default_ranks=rk.to_dict('records'))
     (RESULTS/f'peers{tag}.json').write_text(json.dumps(out, indent=1, default=float) + '\n')
     figure(t, RESULTS/f'peers{tag}.png', name)

@@ -20,7 +20,7 @@ Usage: python bench/selfgen_7b.py [--work /tmp/prunenet-7b] [--ratio 0.3] [--gen
 import argparse, datetime, json, os, platform, resource, shutil, subprocess, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
-from stream_7b import write_checkpoint, tensor_plan, SHAPE, GB
+from stream_7b import write_checkpoint, GB
 
 def rss_gb() -> float: return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / GB
 
@@ -95,6 +95,7 @@ def main():
         kind, src, out, text = a.child
         return (child_memory if kind == 'memory' else child_offload)(src, out, text, a)
     import torch
+    from prunenet.core import machine
     work = Path(a.work)
     src = work/('llama2-7b-random' if a.layers == 32 else f'llama2-7b-random-{a.layers}l')
     text = work/f'own_text_7b_{a.layers}l.safetensors'
@@ -107,7 +108,7 @@ def main():
     prev = json.loads(Path(a.out).read_text()) if Path(a.out).exists() else {}
     res = dict(prev, model='random LLaMA-2-7B shapes, 32 layers, bf16 (bench/stream_7b.py)', checkpoint_gb=gen['bytes'] / GB, ratio=a.ratio,
                text=f'{a.gen_seqs} x {a.gen_tokens} tokens the model wrote (seed 0)', torch=torch.__version__, torch_threads=torch.get_num_threads(),
-               cpu_count=os.cpu_count(), cpu=next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.machine()), python=platform.python_version(),
+               cpu_count=os.cpu_count(), cpu=machine()['cpu'], python=platform.python_version(),
                date=datetime.date.today().isoformat())
     if a.only in (None, 'memory'):
         print('run 1: in memory ...', flush=True)

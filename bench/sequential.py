@@ -7,7 +7,7 @@ the validation split (what the decision reads) and of the test split (what is re
 
 Usage: python bench/sequential.py [--ratios 0.2 0.25 0.3] [--seeds 0 1 2] [--out bench/results/sequential.json]
 """
-import argparse, copy, datetime, json, time, platform
+import argparse, copy, datetime, json, time
 from pathlib import Path
 import torch
 
@@ -18,6 +18,7 @@ def main():
     ap.add_argument('--windows', type=int, default=20)
     ap.add_argument('--out', type=Path, default=Path(__file__).parent/'results'/'sequential.json')
     a = ap.parse_args()
+    from prunenet.core import machine
     from prunenet.models import load_model
     from prunenet.data import wiki_text
     from prunenet.evaluate import perplexity
@@ -47,7 +48,7 @@ def main():
     wins = {str(r): bool(med.loc[r, ('validation', 'sequential')] < med.loc[r, ('validation', 'oneshot')]) for r in a.ratios}
     out = dict(settings=dict(ratios=a.ratios, seeds=a.seeds, windows=a.windows, text='wiki validation and test splits',
                              method='selfgen + refit (ridge 0.3), 64 x 128 self-generated tokens; the same units refit both ways'),
-               runs=rows, sequential_wins_on_validation=wins, threads=torch.get_num_threads(), cpu=next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.machine()),
+               runs=rows, sequential_wins_on_validation=wins, threads=torch.get_num_threads(), cpu=machine()['cpu'],
                versions=versions(), updated=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'))
     a.out.write_text(json.dumps(out, indent=1))
     print('wrote', a.out)

@@ -32,6 +32,10 @@ Finished jobs are kept in --out and skipped on a rerun (--redo to run them again
 about an hour each at 1 thread: to run two at once on 2 cores, give each process its own --workdir and --out (a copy of
 the results file, so finished jobs are skipped), then add theirs to the results file:
     python bench/slicegpt.py --merge A/slicegpt.json B/slicegpt.json
+Each job times its model on the machine it ran on; jobs run in other sessions ran on other machines. `--speeds` times dense
+and every sliced width of --out again in one process (identity shortcuts in place of the rotations: the same shapes and
+matmuls), and bench/peers.py takes the SliceGPT rows' speeds from that job:
+    nice -n 19 python bench/slicegpt.py --checkout TransformerCompression --python slicegpt-venv/bin/python --speeds
 """
 import argparse, json, math, os, statistics, subprocess, sys, time
 from pathlib import Path
@@ -58,7 +62,7 @@ def ppl(model, windows):
     return math.exp(nll / n)
 
 def cpu_name() -> str:
-    "The processor the timings ran on (speeds compare only between runs on the same one)."
+    "The processor the timings ran on (speeds compare only between runs on the same one); prunenet.core.machine's, which the side venv cannot import."
     return next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), '?') + f', {os.cpu_count()} cores'
 
 @torch.no_grad()
@@ -133,6 +137,15 @@ def worker(a):
             s = ConstSlicingScheduler(d); s.setup(hidden_size=h, layers_num=L, parallel_blocks=False)
             rotate.slice_rotated_model(adapter, s)
             res['counts'][d] = nparams(model)
+    elif job['kind'] == 'speed':   # dense and every width timed in one process: speeds from one machine, comparable across rows
+        res.update(timing_machine=cpu_name(), dense=timings(adapter, inp['windows'][0][0]), widths={})
+        fused(adapter)
+        for la in adapter.get_layers():     # a sliced model's shapes (the values do not change the matmuls' cost): identity shortcuts
+            la.layer.attn_shortcut_Q = torch.nn.Parameter(torch.eye(h)); la.layer.mlp_shortcut_Q = torch.nn.Parameter(torch.eye(h))
+        for d in sorted(job['dims'], reverse=True):
+            s = ConstSlicingScheduler(d); s.setup(hidden_size=h, layers_num=L, parallel_blocks=False)
+            rotate.slice_rotated_model(adapter, s)
+            res['widths'][d] = dict(params=nparams(model), **timings(adapter, inp['windows'][0][0]))
     else:
         np.random.seed(CLI['seed']); torch.manual_seed(CLI['seed'])     # 'random' final orientation draws from numpy
         batches, res['calibration_desc'] = calibration(inp, tok, job['calibration'])
@@ -185,6 +198,13 @@ def prepare(a, wd):
     torch.save(inp, wd/'inputs.pt')
     return dict(prunenet_dense=dense, params_dense=param_count(model), prunenet_ffn_params=counts)
 
+def speed_job(done:dict, threads:int) -> dict:
+    "The job that times every sliced width in `done` (and dense) in one process; earlier speed jobs are dropped from `done`: the newest timing replaces them."
+    for k in [k for k, r in done.items() if r['kind'] == 'speed']: del done[k]
+    dims = sorted({r['dim'] for r in done.values() if r['kind'] == 'slice'})
+    if not dims: raise SystemExit('--speeds: no sliced model in the results file to time')
+    return dict(kind='speed', dims=dims, threads=threads)
+
 def merge(out:Path, files:list):
     "Add the finished jobs of `files` to `out` (or start it from the first; a job in both: the file's), refusing results of another commit or model."
     base = json.loads((out if out.exists() else files[0]).read_text())
@@ -193,6 +213,8 @@ def merge(out:Path, files:list):
         d = json.loads(f.read_text())
         for k in ('slicegpt_commit', 'params_dense', 'windows', 'cli_defaults'):
             if d['meta'][k] != meta[k]: raise SystemExit(f"{f}: {k} is {d['meta'][k]!r}, not {meta[k]!r} as in {out}: not merged")
+        if any(r['kind'] == 'speed' for r in d['runs']):     # one speed job: theirs replaces ours
+            runs = {k: r for k, r in runs.items() if r['kind'] != 'speed'}
         new = [r for r in d['runs'] if r['key'] not in runs]
         redone = [r for r in d['runs'] if r['key'] in runs and r != runs[r['key']]]     # e.g. run again there with --redo: theirs win
         runs |= {r['key']: r for r in new + redone}
@@ -214,6 +236,9 @@ def main():
     ap.add_argument('--workdir', default=None, help='model copy and inputs (default: prunenet cache/slicegpt_bench)')
     ap.add_argument('--out', default=str(Path(__file__).parent/'results'/'slicegpt.json'))
     ap.add_argument('--redo', action='store_true')
+    ap.add_argument('--speeds', action='store_true', help="time dense and every sliced width in --out again, in one process (a 'speed' "
+                    "job, replacing any earlier one; the table's SliceGPT speeds come from it: rows sliced in other sessions were timed on "
+                    "other machines), and run no slicing job")
     ap.add_argument('--merge', nargs='+', metavar='JSON', help="only add these results files' finished jobs to --out (jobs run in "
                     "parallel, each with its own --workdir and --out) and stop; they must come from the same SliceGPT commit and model")
     ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
@@ -222,6 +247,7 @@ def main():
     if a.worker: return worker(a)
     if a.merge: return merge(Path(a.out), [Path(f) for f in a.merge])
     if not a.checkout: ap.error('--checkout is required (except with --merge)')
+    if a.speeds and a.redo: ap.error('--speeds times the widths already in --out: without --redo')
     torch.set_num_threads(a.threads)
     from prunenet.core import cache_dir
     wd = Path(a.workdir or cache_dir()/'slicegpt_bench'); wd.mkdir(parents=True, exist_ok=True)
@@ -261,6 +287,16 @@ def main():
     dense = run(dict(kind='dense'))
     meta['dense_check'] = dict(prunenet=meta['prunenet_dense']['perplexity'], slicegpt_venv=dense['ppl'], slicegpt_fused=dense['ppl_fused'],
                                agree_4_digits=f"{meta['prunenet_dense']['perplexity']:.4g}" == f"{dense['ppl']:.4g}")
+    if a.speeds:
+        r = run(speed_job(done, a.threads))
+        wrong = {x['dim'] for x in done.values() if x['kind'] == 'slice' and r['widths'][str(x['dim'])]['params'] != x['params']}
+        if wrong:
+            del done[r['key']]; save()
+            raise SystemExit(f'--speeds: the timed models at widths {sorted(wrong)} differ in size from the sliced ones: not kept')
+        for d, x in r['widths'].items():
+            print(f"dim {d}: prefill {x['prefill_tokens'] / x['prefill_cpu_s']:.1f} tok/s, decode {x['decode_tok_per_cpu_s']:.2f} tok/s "
+                  f"({x['decode_tok_per_cpu_s'] / r['dense']['decode_tok_per_cpu_s']:.3f} x dense)", flush=True)
+        return save()
     jobs = []
     for cal in a.calibrations:
         for s in a.ratios:

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['REHEARSAL', 'METHODS', 'COMPENSATIONS', 'PrunenetError', 'cache_dir', 'check_out_dir', 'atomic_dir',
-           'seed_everything', 'write_json', 'rehearsing', 'on_device', 'shrink', 'as_dtype', 'map_threads', 'Settings',
-           'setting']
+           'seed_everything', 'write_json', 'machine', 'rehearsing', 'on_device', 'shrink', 'as_dtype', 'map_threads',
+           'Settings', 'setting']
 
 # %% ../nbs/00_core.ipynb #e2c1a407
 import os, random, shutil, tempfile, contextlib, json, dataclasses
@@ -61,6 +61,16 @@ def write_json(path, obj):
     tmp = path.with_name(f'.{path.name}.tmp-{os.getpid()}')
     tmp.write_text(json.dumps(obj, indent=2, default=str) + '\n')
     tmp.replace(path)
+
+# %% ../nbs/00_core.ipynb #a7c1e0d2
+def machine(cpuinfo='/proc/cpuinfo') -> dict:
+    "The processor (its model name, or the architecture where `cpuinfo` has none), logical CPUs, torch's threads and versions."
+    import platform
+    try:
+        with open(cpuinfo) as f: cpu = next((l.split(':', 1)[1].strip() for l in f if l.startswith('model name')), None)
+    except OSError: cpu = None
+    return dict(cpu=cpu or platform.processor() or platform.machine(), cpus=os.cpu_count(), threads=torch.get_num_threads(),
+                python=platform.python_version(), torch=torch.__version__)
 
 # %% ../nbs/00_core.ipynb #7fe48c67
 REHEARSAL = 'PRUNENET_REHEARSAL'
