@@ -178,7 +178,8 @@ def rows_removed(rows, ratio):
 
 def ranks(t:pd.DataFrame, boot:dict=None, default='selfgen (default: + refit)') -> pd.DataFrame:
     """The default's rank among the pruned rows of each comparison (1 = best): perplexity (lower), suite average (higher;
-    rows without one not counted); recovery (LoRA after pruning, which any method could add) is not ranked. At a nominal
+    rows without one not counted), decode speed relative to dense (higher; rows of one architecture share one measurement
+    and so a rank: ties count for the default); recovery (LoRA after pruning, which any method could add) is not ranked. At a nominal
     ratio r, as the paper compared: the FFN rows at r and SliceGPT slicing r.
     At equal size r: the FFN rows at r and SliceGPT sliced to their size. At SliceGPT's 0.3 size: FFN pruning matched to it.
     With `boot` (`window_boot`): the default's perplexity rank in 90 % of the resamples of the test windows, and the share of
@@ -209,7 +210,8 @@ def ranks(t:pd.DataFrame, boot:dict=None, default='selfgen (default: + refit)') 
         out.append(dict(comparison=name, rows=len(g), removed_pct=f"{g.removed_pct.min():.1f}-{g.removed_pct.max():.1f}",
                         default_ppl=x.ppl, ppl_rank=int((g.ppl < x.ppl).sum()) + 1, best_ppl=g.loc[g.ppl.idxmin(), 'method'],
                         **noise, best_other=g.method[best], bigbench_rows=len(bb),
-                        bigbench_rank=int((bb.bigbench > x.bigbench).sum()) + 1 if len(bb) else None))
+                        bigbench_rank=int((bb.bigbench > x.bigbench).sum()) + 1 if len(bb) else None,
+                        decode_rows=int(g.decode_vs_dense.notna().sum()), decode_rank=int((g.decode_vs_dense > x.decode_vs_dense).sum()) + 1))
     return pd.DataFrame(out)
 
 def figure(t:pd.DataFrame, path, model_name:str='SmolLM2-135M'):

@@ -87,10 +87,11 @@ def test_default_beats_and_ranks(peers):
     "The share of resampled windows in which the default beats each row, and its rank among the rows of a comparison."
     d = 'selfgen (default: + refit)'
     t = pd.DataFrame(dict(method=[d, 'FLAP (uses data)', 'random'], ratio=[0.3] * 3, ppl=[10.0, 9.0, 50.0], bigbench=[np.nan] * 3,
-                          removed_pct=[20.0] * 3, source=['prunenet runs'] * 3, match_ffn=[np.nan] * 3))
+                          removed_pct=[20.0] * 3, source=['prunenet runs'] * 3, match_ffn=[np.nan] * 3, decode_vs_dense=[1.1, 1.1, 1.2]))
     boot = {0: np.array([10.0] * 15 + [8.0] * 5), 1: np.full(20, 9.0), 2: np.full(20, 50.0)}     # 20 resamples: the default ahead of FLAP in 5
     beats = peers.default_beats(t, boot)
     assert math.isnan(beats[0]) and beats[1:] == [0.25, 1.0]
     rk = peers.ranks(t, boot).iloc[0]
     assert (rk.comparison, rk.rows, rk.ppl_rank, rk.best_other, rk.p_beats_best_other) == ('nominal ratio 0.3', 3, 2, 'FLAP (uses data)', 0.25)
     assert rk.ppl_rank_90 == '1-2'      # rank 1 in a quarter of the resamples, 2 in the rest
+    assert (rk.decode_rows, rk.decode_rank) == (3, 2)        # a tie does not count against the default
