@@ -167,12 +167,6 @@ def default_beats(t:pd.DataFrame, boot:dict, default='selfgen (default: + refit)
     return [float((boot[at[x.ratio]] < boot[i]).mean()) if i in boot and at.get(x.ratio) in boot and i != at[x.ratio] else float('nan')
             for i, x in t.iterrows()]
 
-def sg_speed_machine(sg:dict):
-    "Where SliceGPT's rows were timed: the speed job's machine, or each slicing job's own (None without SliceGPT)."
-    runs = (sg or {}).get('runs', [])
-    speed = next((x for x in runs if x['kind'] == 'speed'), None)
-    return speed['timing_machine'] if speed else sorted({x.get('timing_machine', 'not recorded') for x in runs if x['kind'] == 'slice'}) or None
-
 def rows_removed(rows, ratio):
     return next((x['removed_pct'] for x in rows if x['ratio'] == ratio and x['method'].startswith('selfgen (default')), float('nan'))
 
@@ -338,7 +332,8 @@ def main():
     runs['mode'] = runs.method.map(lambda m: modes.get(m, 'dense'))
     need = sorted({architecture(m, r) for m, r in zip(runs['mode'], runs.ratio)})
     prev = json.loads(Path(a.speeds_from).read_text()) if a.speeds_from else {}
-    old, speeds_machine = prev.get('architectures', {}), prev.get('speed_machines', {}).get('prunenet', prev.get('machine')) if prev else machine()
+    old = prev.get('architectures', {})
+    timed_on = prev.get('speed_machines', {}).get('prunenet', prev.get('machine')) if prev else machine()   # where this project's rows were timed
     if old and set(need) - set(old): ap.error(f"--speeds-from {a.speeds_from} lacks {', '.join(sorted(set(need) - set(old)))}")
     archs = {k: old[k] for k in need} if old else measure_architectures(model, tok, need, a.threads)
     rec = [] if a.model else json.loads((RESULTS/'recover_default.json').read_text())['runs']      # recovery measured on the default model only
@@ -350,7 +345,7 @@ def main():
     out = dict(model=name, settings=dict(ratios=a.ratios, authors_ratios=a.authors_ratios, seeds=a.seeds, bigbench=not a.perplexity_only,
                              items=50, windows=20, threads=a.threads, chance=chance, window_resamples=BOOT, speeds_from=a.speeds_from,
                              slicegpt=sg and sg.get('meta')),
-               machine=machine(), speed_machines=dict(prunenet=speeds_machine, slicegpt=sg_speed_machine(sg)),
+               machine=machine(), speed_machines=dict(prunenet=timed_on, slicegpt=sorted(set(t.get('timed_on', pd.Series()).dropna()))),
                seconds=time.perf_counter() - t0, architectures=archs, table=t.to_dict('records'), default_ranks=rk.to_dict('records'))
     (RESULTS/f'peers{tag}.json').write_text(json.dumps(out, indent=1, default=float) + '\n')
     figure(t, RESULTS/f'peers{tag}.png', name)

@@ -111,6 +111,21 @@ def fused(adapter):
     layernorm_fusion.replace_layers(adapter)
     layernorm_fusion.fuse_modules(adapter)
 
+def narrowed(adapter, dims):
+    """Fuse the model, then slice it to each of `dims`, widest first, yielding each width with the model sliced to it: a sliced
+    model's shapes without its rotations (identity shortcuts, as hf_utils.load_sliced_model sets them up before slicing; the
+    values change neither the parameter count nor the matmuls' cost). Slicing keeps a prefix, so it narrows step by step."""
+    from slicegpt import rotate
+    from slicegpt.slicing_scheduler import ConstSlicingScheduler
+    fused(adapter)
+    h, L = adapter.hidden_size, len(adapter.get_layers())
+    for la in adapter.get_layers():
+        la.layer.attn_shortcut_Q = torch.nn.Parameter(torch.eye(h)); la.layer.mlp_shortcut_Q = torch.nn.Parameter(torch.eye(h))
+    for d in sorted(dims, reverse=True):
+        s = ConstSlicingScheduler(d); s.setup(hidden_size=h, layers_num=L, parallel_blocks=False)
+        rotate.slice_rotated_model(adapter, s)
+        yield d
+
 def worker(a):
     import numpy as np
     sys.path.insert(0, str(Path(a.checkout)/'src'))      # the checkout, whether or not it is installed in the side venv
@@ -119,7 +134,7 @@ def worker(a):
     torch.set_num_threads(a.threads)
     job, inp = json.loads(a.job), torch.load(Path(a.workdir)/'inputs.pt')
     adapter, tok = load(a.checkout, inp['model_dir'])
-    model, h, L = adapter.model, adapter.hidden_size, len(adapter.get_layers())
+    model = adapter.model
     res = dict(job)
     if job['kind'] == 'dense':
         ids = tok(inp['test_text'], add_special_tokens=False).input_ids
@@ -128,24 +143,11 @@ def worker(a):
                    **timings(adapter, inp['windows'][0][0]))
         fused(adapter)
         res.update(params_fused=nparams(model), ppl_fused=ppl(model, inp['windows']))
-    elif job['kind'] == 'count':   # parameters after SliceGPT's slicing to each dimension; slicing keeps a prefix, so narrow step by step
-        fused(adapter)
-        for la in adapter.get_layers():     # as hf_utils.load_sliced_model does before slicing
-            la.layer.attn_shortcut_Q = torch.nn.Parameter(torch.zeros(h, h)); la.layer.mlp_shortcut_Q = torch.nn.Parameter(torch.zeros(h, h))
-        res['counts'] = {}
-        for d in sorted(job['dims'], reverse=True):
-            s = ConstSlicingScheduler(d); s.setup(hidden_size=h, layers_num=L, parallel_blocks=False)
-            rotate.slice_rotated_model(adapter, s)
-            res['counts'][d] = nparams(model)
+    elif job['kind'] == 'count':   # parameters after SliceGPT's slicing to each dimension
+        res['counts'] = {d: nparams(model) for d in narrowed(adapter, job['dims'])}
     elif job['kind'] == 'speed':   # dense and every width timed in one process: speeds from one machine, comparable across rows
-        res.update(timing_machine=cpu_name(), dense=timings(adapter, inp['windows'][0][0]), widths={})
-        fused(adapter)
-        for la in adapter.get_layers():     # a sliced model's shapes (the values do not change the matmuls' cost): identity shortcuts
-            la.layer.attn_shortcut_Q = torch.nn.Parameter(torch.eye(h)); la.layer.mlp_shortcut_Q = torch.nn.Parameter(torch.eye(h))
-        for d in sorted(job['dims'], reverse=True):
-            s = ConstSlicingScheduler(d); s.setup(hidden_size=h, layers_num=L, parallel_blocks=False)
-            rotate.slice_rotated_model(adapter, s)
-            res['widths'][d] = dict(params=nparams(model), **timings(adapter, inp['windows'][0][0]))
+        res.update(timing_machine=cpu_name(), dense=timings(adapter, inp['windows'][0][0]))
+        res['widths'] = {d: dict(params=nparams(model), **timings(adapter, inp['windows'][0][0])) for d in narrowed(adapter, job['dims'])}
     else:
         np.random.seed(CLI['seed']); torch.manual_seed(CLI['seed'])     # 'random' final orientation draws from numpy
         batches, res['calibration_desc'] = calibration(inp, tok, job['calibration'])
